@@ -1,0 +1,517 @@
+"""Build stage: plan the clinic × topic × level matrix, render what is out of date,
+write every file atomically and finish with ``manifest.json``.
+
+Crash safety rests on two rules: a file only ever appears under its final name by
+an atomic rename of a complete, fsynced temporary file; and the manifest never
+lists a file that is about to change (entries are dropped before their files are
+rewritten, and the full manifest is written last).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import weasyprint
+
+from . import __version__, loading, pdf
+from .errors import ConfigError, HandoutsError, LockedError, UsageError
+from .models import Clinic, Project, Topic
+from .render import DEFAULT_VARIANT, Renderer
+from .resolve import resolve
+
+MANIFEST = "manifest.json"
+LOCK_FILE = ".handouts.lock"
+MANIFEST_VERSION = 1
+DEFAULT_TIMEOUT = 120
+CRASH_VARIABLE = "HANDOUTS_CRASH_AT"
+
+
+# ---------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class Job:
+    """One handout to make."""
+
+    clinic: str
+    topic: str
+    level: str
+    language: str
+    path: str  # relative to the output folder, POSIX separators
+
+    @property
+    def name(self) -> str:
+        return f"{self.clinic}/{self.topic}.{self.level}"
+
+
+@dataclass(frozen=True)
+class Failure:
+    name: str
+    message: str
+
+
+@dataclass
+class Plan:
+    """The matrix after filters: jobs to consider and inputs that failed to load."""
+
+    jobs: list[Job]
+    topics: dict[str, Topic]
+    clinics: dict[str, Clinic]
+    failures: list[Failure] = field(default_factory=list)
+
+
+def output_name(topic: Topic, clinic: Clinic, level: str) -> str:
+    """``<clinic>/<topic>.<level>.<language>.pdf``: ids only, never patient data."""
+    return f"{clinic.id}/{topic.id}.{level}.{topic.language}.pdf"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``K/N`` with 1 ≤ K ≤ N."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard {text!r}: expected K/N, for example 2/4") from None
+    if not 1 <= k <= n:
+        raise UsageError(f"--shard {text!r}: K must be between 1 and N")
+    return k, n
+
+
+def in_shard(job: Job, shard: tuple[int, int] | None) -> bool:
+    """Stable across runs and machines: decided by the output path alone."""
+    if shard is None:
+        return True
+    k, n = shard
+    digest = hashlib.sha256(job.path.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % n == k - 1
+
+
+def _select(kind: str, wanted: Iterable[str] | None, available: list[str]) -> list[str]:
+    wanted = list(wanted or [])
+    for item in wanted:
+        loading.check_id(kind, item)
+        if item not in available:
+            raise UsageError(f"no {kind} {item!r}; available: {', '.join(available) or 'none'}")
+    return wanted or available
+
+
+def plan(
+    project: Project,
+    topics: Iterable[str] | None = None,
+    clinics: Iterable[str] | None = None,
+    levels: Iterable[str] | None = None,
+    shard: tuple[int, int] | None = None,
+) -> Plan:
+    """Load what the filters name and list the jobs; a file that fails to load fails its jobs only."""
+    topic_ids = _select("topic", topics, loading.topic_ids(project))
+    clinic_ids = _select("clinic", clinics, loading.clinic_ids(project))
+    level_ids = _select("level", levels, list(project.levels))
+    result = Plan(jobs=[], topics={}, clinics={})
+    for kind, ids, load, into in (
+        ("topic", topic_ids, loading.load_topic, result.topics),
+        ("clinic", clinic_ids, loading.load_clinic, result.clinics),
+    ):
+        for item in ids:
+            try:
+                into[item] = load(project, item)
+            except ConfigError as error:
+                result.failures.append(Failure(f"{kind} {item}", str(error)))
+    owners: dict[str, Job] = {}
+    for clinic in result.clinics.values():
+        for topic in result.topics.values():
+            for level in level_ids:
+                job = Job(clinic.id, topic.id, level, topic.language, output_name(topic, clinic, level))
+                if job.path in owners:
+                    raise UsageError(f"{owners[job.path].name} and {job.name} would both write {job.path}")
+                owners[job.path] = job
+                if in_shard(job, shard):
+                    result.jobs.append(job)
+    result.jobs.sort(key=lambda job: job.path)
+    return result
+
+
+# ---------------------------------------------------------------- input keys
+
+
+class InputKeys:
+    """Hash of everything that can change an output's bytes, with file hashes cached."""
+
+    def __init__(self, project: Project, options: dict[str, str]):
+        self.project = project
+        self._file_hashes: dict[Path, str] = {}
+        base_files = [
+            path for path in _files_under(project.templates_dir) if not path.is_relative_to(project.clinics_dir)
+        ]
+        self._common = self._combine(
+            [f"handouts {__version__}", f"weasyprint {weasyprint.__version__}", json.dumps(options, sort_keys=True)]
+            + [self._hash_file(project.root / loading.PROJECT_FILE)]
+            + [f"{project.relative(path)} {self._hash_file(path)}" for path in base_files]
+        )
+
+    def _hash_file(self, path: Path) -> str:
+        if path not in self._file_hashes:
+            self._file_hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self._file_hashes[path]
+
+    @staticmethod
+    def _combine(parts: list[str]) -> str:
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def key(self, job: Job, topic: Topic, clinic: Clinic) -> str:
+        clinic_files = [f"{self.project.relative(p)} {self._hash_file(p)}" for p in _files_under(clinic.folder)]
+        return self._combine([self._common, job.path, job.level, self._hash_file(topic.path), *clinic_files])
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _crash_point() -> None:
+    """Test hook: ``HANDOUTS_CRASH_AT=k`` kills the process at the k-th write point."""
+    target = os.environ.get(CRASH_VARIABLE)
+    if not target:
+        return
+    _crash_point.count = getattr(_crash_point, "count", 0) + 1  # type: ignore[attr-defined]
+    if _crash_point.count == int(target):  # type: ignore[attr-defined]
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` so that ``path`` is either the old file or the complete new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            _crash_point()
+            handle.flush()
+            os.fsync(handle.fileno())
+        _crash_point()
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+    _crash_point()
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def remove_temporaries(output_dir: Path) -> None:
+    """Temporary files left by a killed build are never under a final name; remove them."""
+    for leftover in output_dir.rglob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def output_lock(output_dir: Path) -> Iterator[None]:
+    """An OS-level lock on the output folder, released by the OS if the holder dies."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = output_dir / LOCK_FILE
+    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole build
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise LockedError(f"{output_dir} is locked by {holder}: another build is running there") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"handouts build (pid {os.getpid()})")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+# ---------------------------------------------------------------- manifest
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of ``manifest.json``."""
+
+    clinic: str
+    topic: str
+    level: str
+    language: str
+    path: str
+    bytes: int
+    pages: int
+    sha256: str
+    input_key: str
+    title: str
+    reading_grade: float | None = None
+
+
+def read_manifest(output_dir: Path) -> dict[str, Entry]:
+    """Entries by path; an unreadable or foreign manifest counts as empty (everything rebuilds)."""
+    try:
+        data = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
+        return {item["path"]: Entry(**item) for item in data["outputs"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def write_manifest(output_dir: Path, entries: dict[str, Entry]) -> None:
+    """Deterministic: sorted by path, no timestamps."""
+    document = {
+        "manifest_version": MANIFEST_VERSION,
+        "generator": f"handouts {__version__}",
+        "outputs": [asdict(entries[path]) for path in sorted(entries)],
+    }
+    write_atomic(output_dir / MANIFEST, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- rendering
+
+
+class HandoutTimeout(BaseException):
+    """A handout took longer than the per-handout limit (BaseException: WeasyPrint must not swallow it)."""
+
+
+@contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    def expire(signum, frame):
+        raise HandoutTimeout(f"took longer than {seconds} s")
+
+    if seconds <= 0:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class Task:
+    job: Job
+    topic: Topic
+    clinic: Clinic
+    input_key: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    task: Task
+    data: bytes | None
+    error: str | None
+
+
+def render_task(renderer: Renderer, task: Task, timeout: int) -> Outcome:
+    """Render one task; every failure becomes an Outcome with a message, never an exception."""
+    try:
+        with _time_limit(timeout):
+            handout = resolve(renderer.project, task.topic, task.clinic, task.job.level)
+            return Outcome(task, renderer.pdf(handout), None)
+    except HandoutsError as error:
+        return Outcome(task, None, str(error))
+    except HandoutTimeout as error:
+        return Outcome(task, None, f"{task.job.name}: {error}")
+    except Exception as error:  # a WeasyPrint bug must not stop the other handouts
+        return Outcome(task, None, f"{task.job.name}: unexpected {type(error).__name__}: {error}")
+
+
+_WORKER: tuple[Renderer, int] | None = None
+
+
+def _start_worker(project: Project, pdf_variant: str, timeout: int) -> None:
+    """Each worker loads WeasyPrint once and keeps fonts, stylesheets and images warm."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _WORKER = (Renderer(project, pdf_variant), timeout)
+
+
+def _work(task: Task) -> Outcome:
+    assert _WORKER is not None
+    renderer, timeout = _WORKER
+    return render_task(renderer, task, timeout)
+
+
+def render_tasks(project: Project, tasks: list[Task], options: BuildOptions) -> Iterator[Outcome]:
+    """Outcomes as they finish: in this process for one job, else in long-lived workers."""
+    if not tasks:
+        return
+    if options.jobs <= 1 or len(tasks) == 1:
+        renderer = Renderer(project, options.pdf_variant)
+        for task in tasks:
+            yield render_task(renderer, task, options.timeout)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    workers = min(options.jobs, len(tasks))
+    with context.Pool(workers, _start_worker, (project, options.pdf_variant, options.timeout)) as pool:
+        yield from pool.imap_unordered(_work, tasks, chunksize=1)
+
+
+# ---------------------------------------------------------------- the build
+
+
+@dataclass
+class BuildOptions:
+    force: bool = False
+    dry_run: bool = False
+    prune: bool = False
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    pdf_variant: str = DEFAULT_VARIANT
+    timeout: int = DEFAULT_TIMEOUT
+
+
+@dataclass
+class BuildReport:
+    """What a build did (or, with ``dry_run``, would do)."""
+
+    to_build: list[Job] = field(default_factory=list)
+    built: list[Entry] = field(default_factory=list)
+    skipped: list[Job] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    def to_build_paths(self) -> set[str]:
+        return {job.path for job in self.to_build}
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+
+Progress = Callable[[str, str], None]  # (event, name): "built" | "skipped" | "failed"
+
+
+def _stale_paths(project: Project, output_dir: Path, previous: dict[str, Entry]) -> list[str]:
+    """Outputs whose topic, clinic or level no longer exists."""
+    topics, clinics = set(loading.topic_ids(project)), set(loading.clinic_ids(project))
+    stale = {
+        path
+        for path, entry in previous.items()
+        if entry.topic not in topics or entry.clinic not in clinics or entry.level not in project.levels
+    }
+    for path in output_dir.glob("*/*.pdf"):
+        clinic, topic, level = path.parent.name, *path.name.split(".")[:2]
+        if clinic not in clinics or topic not in topics or level not in project.levels:
+            stale.add(path.relative_to(output_dir).as_posix())
+    return sorted(stale)
+
+
+def build(
+    project: Project, the_plan: Plan, options: BuildOptions | None = None, progress: Progress | None = None
+) -> BuildReport:
+    """Make every planned handout that is out of date; see the module docstring for the guarantees."""
+    options = options or BuildOptions()
+    notify = progress or (lambda event, name: None)
+    report = BuildReport(failed=list(the_plan.failures))
+    output_dir = project.output_dir
+    with output_lock(output_dir):
+        remove_temporaries(output_dir)
+        previous = read_manifest(output_dir)
+        keys = InputKeys(project, {"pdf_variant": options.pdf_variant})
+        tasks = []
+        for job in the_plan.jobs:
+            topic, clinic = the_plan.topics[job.topic], the_plan.clinics[job.clinic]
+            task = Task(job, topic, clinic, keys.key(job, topic, clinic))
+            if not options.force and _up_to_date(output_dir, previous.get(job.path), task.input_key):
+                report.skipped.append(job)
+                notify("skipped", job.name)
+            else:
+                tasks.append(task)
+        report.to_build = [task.job for task in tasks]
+        report.stale = _stale_paths(project, output_dir, previous)
+        if options.dry_run:
+            return report
+        entries = {path: entry for path, entry in previous.items() if path not in report.to_build_paths()}
+        if options.prune:
+            entries = {path: entry for path, entry in entries.items() if path not in report.stale}
+        if entries != previous:
+            write_manifest(output_dir, entries)  # never list a file that is about to change
+        try:
+            for outcome in render_tasks(project, tasks, options):
+                _record(output_dir, outcome, entries, report, notify)
+        except KeyboardInterrupt:
+            report.interrupted = True
+        finally:
+            if options.prune and not report.interrupted:
+                report.pruned = _prune(output_dir, report.stale)
+            write_manifest(output_dir, entries)
+    return report
+
+
+def _up_to_date(output_dir: Path, entry: Entry | None, input_key: str) -> bool:
+    return entry is not None and entry.input_key == input_key and file_sha256(output_dir / entry.path) == entry.sha256
+
+
+def _record(
+    output_dir: Path, outcome: Outcome, entries: dict[str, Entry], report: BuildReport, notify: Progress
+) -> None:
+    job = outcome.task.job
+    if outcome.data is None:
+        report.failed.append(Failure(job.name, outcome.error or "unknown error"))
+        notify("failed", job.name)
+        return
+    write_atomic(output_dir / job.path, outcome.data)
+    facts = pdf.read_facts(outcome.data)
+    entry = Entry(
+        clinic=job.clinic,
+        topic=job.topic,
+        level=job.level,
+        language=job.language,
+        path=job.path,
+        bytes=len(outcome.data),
+        pages=facts.pages,
+        sha256=hashlib.sha256(outcome.data).hexdigest(),
+        input_key=outcome.task.input_key,
+        title=facts.title,
+    )
+    entries[job.path] = entry
+    report.built.append(entry)
+    notify("built", job.name)
+
+
+def _prune(output_dir: Path, stale: list[str]) -> list[str]:
+    removed = []
+    for relative in stale:
+        path = output_dir / relative
+        if path.is_file():
+            path.unlink()
+            removed.append(relative)
+    return removed
+
+
+def render_one(project: Project, topic_id: str, clinic_id: str, level: str, pdf_variant: str = DEFAULT_VARIANT):
+    """Load, resolve and render a single handout; returns ``(handout, renderer)`` ready for html()/pdf()."""
+    if level not in project.levels:
+        raise UsageError(f"no level {level!r}; available: {', '.join(project.levels)}")
+    topics, clinics = loading.load_all(project, [topic_id], [clinic_id])
+    renderer = Renderer(project, pdf_variant)
+    return resolve(project, topics[topic_id], clinics[clinic_id], level), renderer

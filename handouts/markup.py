@@ -1,0 +1,91 @@
+"""Markdown subset → safe HTML, and → plain text for readability scoring.
+
+Content authors write a small Markdown subset (paragraphs, lists, bold, italic,
+links). Raw HTML is never passed through: it is an error, because a handout
+that prints ``<img src=...>`` literally, or fetches it, is worse than no handout.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+ALLOWED_LINK_SCHEMES = ("https://", "mailto:", "tel:")
+_RULES = ["emphasis", "list", "link", "escape", "newline", "html_inline", "html_block"]
+
+
+@dataclass(frozen=True)
+class MarkupIssue:
+    """A problem in one Markdown text; ``line_offset`` counts from the text's first line."""
+
+    line_offset: int
+    message: str
+
+
+def _parser() -> MarkdownIt:
+    # html is parsed (not passed through) only so that we can refuse it by name.
+    return MarkdownIt("zero", {"html": True}).enable(_RULES)
+
+
+_PARSER = _parser()
+# markdown-it leaves a link with a refused scheme (file:, data:, javascript:) as text.
+_UNPARSED_LINK = re.compile(r"\]\(\s*([a-zA-Z][a-zA-Z0-9+.-]*:[^)\s]*)")
+
+
+def _walk(tokens: list[Token]):
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _walk(token.children)
+
+
+def find_issues(text: str) -> list[MarkupIssue]:
+    """Everything in ``text`` that the safe subset refuses: raw HTML and unsafe links."""
+    issues: list[MarkupIssue] = []
+    line = 0
+    for token in _walk(_PARSER.parse(text)):
+        if token.map:
+            line = token.map[0]
+        if token.type in ("html_inline", "html_block"):
+            snippet = token.content.strip().splitlines()[0][:60]
+            issues.append(MarkupIssue(line, f"raw HTML is not allowed: {snippet!r}"))
+        elif token.type == "link_open":
+            issues.extend(_check_href(line, str(token.attrs.get("href", ""))))
+        elif token.type == "text":
+            for match in _UNPARSED_LINK.finditer(token.content):
+                issues.extend(_check_href(line, match.group(1)))
+    return issues
+
+
+def _check_href(line: int, href: str) -> list[MarkupIssue]:
+    if href.lower().startswith(ALLOWED_LINK_SCHEMES):
+        return []
+    return [MarkupIssue(line, f"link {href!r} is not allowed: use https://, mailto: or tel:")]
+
+
+def to_html(text: str) -> str:
+    """Render checked Markdown to HTML. Call :func:`find_issues` first."""
+    return _PARSER.render(text)
+
+
+def to_sentences(text: str) -> list[str]:
+    """Plain sentences as a reader meets them: each paragraph and list item ends a sentence.
+
+    List items rarely end with a full stop; without one, readability formulas would
+    glue a whole list into one giant sentence.
+    """
+    sentences: list[str] = []
+    for token in _PARSER.parse(text):
+        if token.type != "inline":
+            continue
+        plain = "".join(child.content for child in _walk(token.children or []) if child.type == "text")
+        plain = " ".join(plain.split())
+        if not plain:
+            continue
+        if plain[-1] not in ".!?":
+            plain += "."
+        sentences.append(plain)
+    return sentences

@@ -1,0 +1,132 @@
+"""Typed, validated project data: what every later stage works from.
+
+These are plain frozen dataclasses with no I/O. ``loading`` builds them from YAML
+and is the only place that validates; everything after may trust them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REQUIRED_SECTIONS = ("what_it_is", "causes", "symptoms", "treatment", "outlook")
+OPTIONAL_SECTIONS = ("when_to_get_help", "key_points", "questions_to_ask", "self_care")
+ALL_SECTIONS = REQUIRED_SECTIONS + OPTIONAL_SECTIONS
+
+DEFAULT_HEADINGS = {
+    "what_it_is": "What is it?",
+    "causes": "What causes it?",
+    "symptoms": "Symptoms",
+    "treatment": "Treatment",
+    "outlook": "Outlook",
+    "when_to_get_help": "When to get help",
+    "key_points": "Key points",
+    "questions_to_ask": "Questions to ask your care team",
+    "self_care": "Looking after yourself",
+}
+
+# Sections printed in the body, in this order; key_points and when_to_get_help are boxes.
+BODY_ORDER = ("what_it_is", "causes", "symptoms", "treatment", "self_care", "outlook", "questions_to_ask")
+
+PAPER_SIZES = ("letter", "a4")
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a value came from, so later stages can still point at it."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    label: str
+    max_grade: float
+
+
+@dataclass(frozen=True)
+class Project:
+    """``handouts.yaml``: the project's levels and folders."""
+
+    root: Path
+    levels: dict[str, Level]
+    output_dir: Path
+    content_dir: Path
+    templates_dir: Path
+    clinics_dir: Path
+    default_level: str
+    jargon: tuple[str, ...] = ()
+
+    def relative(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+
+@dataclass(frozen=True)
+class Text:
+    """One Markdown text with the position of its first line."""
+
+    markdown: str
+    position: Position
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    heading: str
+    texts: dict[str, Text]  # level id → text
+
+    def for_level(self, level: str) -> Text:
+        return self.texts[level]
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    path: Path
+    titles: dict[str, str]  # level id → title (same for all unless given per level)
+    language: str
+    reviewed: dt.date
+    next_review: dt.date | None
+    reviewer: str
+    sources: tuple[Source, ...]
+    glossary: dict[str, str]
+    sections: dict[str, Section]
+    positions: dict[str, Position] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str
+    website: str = ""
+    address: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Clinic:
+    id: str
+    folder: Path
+    name: str
+    logo: Path
+    logo_alt: str
+    primary_color: str
+    accent_color: str
+    paper: str
+    language: str
+    contact: Contact
+    disclaimer: str
+    about: str = ""
+    positions: dict[str, Position] = field(default_factory=dict, compare=False)

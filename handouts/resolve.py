@@ -1,0 +1,88 @@
+"""Resolve stage: one topic × clinic × level → the view a template prints.
+
+Everything a template needs is computed here, already safe: Markdown is turned
+into HTML by :mod:`markup` (raw HTML refused at load time) and wrapped in
+:class:`markupsafe.Markup`; every other value is plain text that Jinja escapes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from . import markup
+from .models import BODY_ORDER, Clinic, Level, Project, Topic
+
+
+@dataclass(frozen=True)
+class SectionView:
+    id: str
+    heading: str
+    html: Markup
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    term: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Handout:
+    """Everything printed on one handout, and nothing else."""
+
+    topic: Topic
+    clinic: Clinic
+    level: Level
+    title: str
+    language: str
+    key_points: SectionView | None
+    when_to_get_help: SectionView | None
+    body: tuple[SectionView, ...]
+    glossary: tuple[GlossaryEntry, ...]
+    reviewed: dt.date
+
+    @property
+    def document_title(self) -> str:
+        return f"{self.title} ({self.level.label})"
+
+    @property
+    def reviewed_text(self) -> str:
+        return f"{self.reviewed.day} {self.reviewed:%B %Y}"
+
+
+def resolve(project: Project, topic: Topic, clinic: Clinic, level_id: str) -> Handout:
+    """Pick the level's texts, render them, and keep the glossary terms that are used."""
+    level = project.levels[level_id]
+    views = {
+        section_id: SectionView(
+            section_id, section.heading, Markup(markup.to_html(section.for_level(level_id).markdown))
+        )
+        for section_id, section in topic.sections.items()
+    }
+    used_text = " ".join(section.for_level(level_id).markdown for section in topic.sections.values())
+    return Handout(
+        topic=topic,
+        clinic=clinic,
+        level=level,
+        title=topic.titles[level_id],
+        language=topic.language,
+        key_points=views.get("key_points"),
+        when_to_get_help=views.get("when_to_get_help"),
+        body=tuple(views[section_id] for section_id in BODY_ORDER if section_id in views),
+        glossary=_used_glossary(topic.glossary, used_text),
+        reviewed=topic.reviewed,
+    )
+
+
+def term_is_used(term: str, text: str) -> bool:
+    """Whole-word, case-insensitive; a trailing plural 's' still counts."""
+    return re.search(rf"\b{re.escape(term)}(?:s|es)?\b", text, re.IGNORECASE) is not None
+
+
+def _used_glossary(glossary: dict[str, str], text: str) -> tuple[GlossaryEntry, ...]:
+    entries = [GlossaryEntry(term, meaning) for term, meaning in glossary.items() if term_is_used(term, text)]
+    return tuple(sorted(entries, key=lambda entry: entry.term.lower()))

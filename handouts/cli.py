@@ -131,7 +131,7 @@ def render(
     clinic_id = clinic_id or _only_clinic(project)
     level = level or project.default_level
     handout, renderer = builder.render_one(project, topic, clinic_id, level, pdf_variant)
-    data = renderer.html(handout).encode() if as_html else renderer.pdf(handout)
+    data = renderer.html(handout, standalone=True).encode() if as_html else renderer.pdf(handout)
     if output is None:
         name = builder.output_name(handout.topic, handout.clinic, level)
         output = project.output_dir / (name[: -len(".pdf")] + ".html" if as_html else name)

@@ -48,11 +48,13 @@ class _Checker:
         self.shown_as = shown_as
         self.problems: list[Diagnostic] = []
 
-    def error(self, at: Located | None, message: str, line_offset: int = 0) -> None:
+    def error(self, at: Located | None, message: str) -> None:
         line, column = (at.line, at.column) if at is not None else (0, 0)
-        if line_offset:
-            line, column = line + line_offset, 0
         self.problems.append(Diagnostic(self.shown_as, line, column, message))
+
+    def error_in_text(self, text: Str, line_offset: int, message: str) -> None:
+        """A problem inside a (multi-line) text: the line is exact, the column is not known."""
+        self.problems.append(Diagnostic(self.shown_as, text.line + line_offset, 0, message))
 
     def mapping(self, value: object, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> Map | None:
         """Check ``value`` is a mapping with only ``allowed`` keys and all ``required`` ones."""
@@ -106,7 +108,7 @@ class _Checker:
 
     def markdown(self, value: Str, what: str) -> Text:
         for issue in markup.find_issues(value):
-            self.error(value, f"{what}: {issue.message}", line_offset=issue.line_offset)
+            self.error_in_text(value, issue.line_offset, f"{what}: {issue.message}")
         return Text(str(value), position_of(value))
 
     def raise_if_any(self) -> None:

@@ -61,13 +61,19 @@ class ProjectFetcher(URLFetcher):
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
 
 
+# Notices about which engine WeasyPrint uses, not about the document: the PDF is complete.
+HARMLESS_NOTICES = ("instead of HarfBuzz-Subset",)
+
+
 class _Collector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if not any(notice in message for notice in HARMLESS_NOTICES):
+            self.messages.append(message)
 
 
 @contextmanager
@@ -128,19 +134,25 @@ class Renderer:
             )
         return self._environments[clinic.id]
 
-    def html(self, handout: Handout) -> str:
-        """The handout as a standalone HTML document (what ``render --html`` writes)."""
+    def html(self, handout: Handout, standalone: bool = False) -> str:
+        """The handout as HTML; ``standalone`` links the stylesheets so a browser shows it styled.
+
+        For PDFs the stylesheets are passed to WeasyPrint already parsed instead.
+        """
         created, modified = document_dates(handout)
+        clinic = handout.clinic
         try:
-            template = self.environment(handout.clinic).get_template(BASE_TEMPLATE)
+            template = self.environment(clinic).get_template(BASE_TEMPLATE)
             return template.render(
                 handout=handout,
                 topic=handout.topic,
-                clinic=handout.clinic,
+                clinic=clinic,
                 level=handout.level,
-                logo_url=handout.clinic.logo.as_uri(),
+                logo_url=clinic.logo.as_uri(),
                 created=created,
                 modified=modified,
+                stylesheet_links=[path.as_uri() for path in self._stylesheet_files(clinic)] if standalone else [],
+                inline_css=self._clinic_css(clinic) if standalone else "",
             )
         except jinja2.TemplateSyntaxError as error:
             where = f"{self.project.relative(Path(error.filename))}:{error.lineno}" if error.filename else "template"
@@ -153,14 +165,16 @@ class Renderer:
     def stylesheets(self, clinic: Clinic) -> list[weasyprint.CSS]:
         """Base CSS, the clinic's colours and paper, then the clinic's own CSS; parsed once per clinic."""
         if clinic.id not in self._stylesheets:
+            base, *overrides = self._stylesheet_files(clinic)
             with _weasyprint_warnings_fail(f"stylesheets for clinic {clinic.id!r}"):
-                sheets = [self._css_file(self.project.templates_dir / BASE_STYLESHEET)]
-                sheets.append(weasyprint.CSS(string=self._clinic_css(clinic), font_config=self._fonts))
-                override = clinic.folder / CLINIC_STYLESHEET
-                if override.is_file():
-                    sheets.append(self._css_file(override))
+                sheets = [self._css_file(base), weasyprint.CSS(string=self._clinic_css(clinic), font_config=self._fonts)]
+                sheets.extend(self._css_file(path) for path in overrides)
             self._stylesheets[clinic.id] = sheets
         return self._stylesheets[clinic.id]
+
+    def _stylesheet_files(self, clinic: Clinic) -> list[Path]:
+        override = clinic.folder / CLINIC_STYLESHEET
+        return [self.project.templates_dir / BASE_STYLESHEET, *([override] if override.is_file() else [])]
 
     def _css_file(self, path: Path) -> weasyprint.CSS:
         if not path.is_file():

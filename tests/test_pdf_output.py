@@ -1,0 +1,69 @@
+"""The sample handouts, read back from real PDF bytes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from handouts import loading, pdf
+from handouts.build import MANIFEST
+
+from .conftest import REPO
+
+SAMPLE = loading.load_project(REPO)
+CASES = [
+    (clinic, topic, level)
+    for clinic in loading.clinic_ids(SAMPLE)
+    for topic in loading.topic_ids(SAMPLE)
+    for level in SAMPLE.levels
+]
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_every_sample_is_built(built_samples: Path) -> None:
+    manifest = json.loads((built_samples / MANIFEST).read_text())
+    assert len(manifest["outputs"]) == len(CASES) >= 12
+    for entry in manifest["outputs"]:
+        assert (built_samples / entry["path"]).is_file()
+
+
+@pytest.mark.parametrize(("clinic_id", "topic_id", "level"), CASES)
+def test_sample_pdf(built_samples: Path, clinic_id: str, topic_id: str, level: str) -> None:
+    topic = loading.load_topic(SAMPLE, topic_id)
+    clinic = loading.load_clinic(SAMPLE, clinic_id)
+    data = (built_samples / clinic_id / f"{topic_id}.{level}.{topic.language}.pdf").read_bytes()
+    facts = pdf.read_facts(data)
+    text = flat(pdf.extract_text(data))
+
+    assert 1 <= facts.pages <= 8
+    assert facts.title == f"{topic.titles[level]} ({SAMPLE.levels[level].label})"
+    assert facts.author == clinic.name
+    assert facts.language == topic.language
+    assert facts.tagged and facts.display_doc_title
+    assert facts.embedded_fonts and not facts.unembedded_fonts
+    assert all(name.startswith("Atkinson-Hyperlegible") for name in facts.embedded_fonts)
+
+    assert topic.titles[level] in text
+    for section in topic.sections.values():
+        assert flat(section.heading) in text, section.heading
+    assert clinic.name in text
+    assert clinic.contact.phone in text
+    assert f"Page {facts.pages} of {facts.pages}" in text
+    assert flat(clinic.disclaimer) in text
+
+
+def test_paper_sizes_follow_the_clinic(built_samples: Path) -> None:
+    from pypdf import PdfReader
+
+    sizes = {"letter": (612, 792), "a4": (595, 842)}
+    for clinic_id in loading.clinic_ids(SAMPLE):
+        clinic = loading.load_clinic(SAMPLE, clinic_id)
+        for path in (built_samples / clinic_id).glob("*.pdf"):
+            box = PdfReader(path).pages[0].mediabox
+            assert (round(float(box.width)), round(float(box.height))) == sizes[clinic.paper], path

@@ -1,0 +1,98 @@
+"""Rendering: safe templates, reproducible bytes, golden HTML."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from handouts import loading, pdf
+from handouts.build import render_one
+from handouts.errors import RenderError
+
+from .conftest import REPO
+from .helpers import MINIMAL_TOPIC, run_cli, write_topic
+
+GOLDEN = Path(__file__).parent / "golden" / "endplate-sclerosis.riverside-spine.easy.html"
+REGENERATE = "HANDOUTS_REGENERATE_GOLDEN"
+
+
+def render_pdf(project_dir: Path, topic: str = "endplate-sclerosis", clinic: str = "riverside-spine",
+               level: str = "easy") -> bytes:
+    handout, renderer = render_one(loading.load_project(project_dir), topic, clinic, level)
+    return renderer.pdf(handout)
+
+
+def test_same_inputs_give_identical_bytes(project_dir: Path) -> None:
+    assert render_pdf(project_dir) == render_pdf(project_dir)
+
+
+def test_source_date_epoch_sets_modification_date(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PdfReader
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+    path = project_dir / "a.pdf"
+    path.write_bytes(render_pdf(project_dir))
+    info = PdfReader(path).metadata
+    assert info["/ModDate"].startswith("D:20260101000000")
+    assert info["/CreationDate"].startswith("D:20261101")  # the review date, never the clock
+
+
+def test_text_is_escaped_not_executed(project_dir: Path) -> None:
+    write_topic(project_dir, MINIMAL_TOPIC.replace("title: Test topic", 'title: "<script>x</script> {{ 7*7 }}"'))
+    handout, renderer = render_one(loading.load_project(project_dir), "test-topic", "riverside-spine", "easy")
+    html = renderer.html(handout)
+    assert "&lt;script&gt;x&lt;/script&gt; {{ 7*7 }}" in html
+    assert "<script>" not in html and "49" not in html
+
+
+def test_undefined_template_variable_fails(project_dir: Path) -> None:
+    override = project_dir / "templates" / "clinics" / "riverside-spine" / "partials" / "title.html"
+    override.parent.mkdir(parents=True)
+    override.write_text("<h1>{{ handout.subtitle }}</h1>\n")
+    handout, renderer = render_one(loading.load_project(project_dir), "endplate-sclerosis", "riverside-spine", "easy")
+    with pytest.raises(RenderError, match="subtitle"):
+        renderer.html(handout)
+
+
+def test_template_syntax_error_names_file_and_line(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    override = project_dir / "templates" / "clinics" / "riverside-spine" / "partials" / "title.html"
+    override.parent.mkdir(parents=True)
+    override.write_text("<h1>\n{% if %}\n</h1>\n")
+    code, _, err = run_cli(capsys, "render", "endplate-sclerosis", "--clinic", "riverside-spine", "-o", "x.pdf")
+    assert code == 1
+    assert "templates/clinics/riverside-spine/partials/title.html:2: template syntax error" in err
+    assert not (project_dir / "x.pdf").exists()
+
+
+def test_clinic_override_wins_over_base(project_dir: Path) -> None:
+    override = project_dir / "templates" / "clinics" / "riverside-spine" / "partials" / "title.html"
+    override.parent.mkdir(parents=True)
+    override.write_text("<h1>{{ handout.title }}</h1><p>Clinic-specific subtitle</p>\n")
+    text = pdf.extract_text(render_pdf(project_dir))
+    assert "Clinic-specific subtitle" in text
+    other = pdf.extract_text(render_pdf(project_dir, clinic="bangkok-regenerative"))
+    assert "Clinic-specific subtitle" not in other
+
+
+def test_clinic_css_is_applied(project_dir: Path) -> None:
+    css = project_dir / "templates" / "clinics" / "riverside-spine" / "clinic.css"
+    css.write_text(".masthead-kind::after { content: ' (clinic CSS applied)'; }\n")
+    assert "(clinic CSS applied)" in pdf.extract_text(render_pdf(project_dir))
+
+
+def golden_html() -> str:
+    project = loading.load_project(REPO)
+    handout, renderer = render_one(project, "endplate-sclerosis", "riverside-spine", "easy")
+    return renderer.html(handout).replace(project.root.as_uri(), "file:///PROJECT")
+
+
+def test_golden_html(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regenerate after an intended change: HANDOUTS_REGENERATE_GOLDEN=1 pytest tests/test_render.py"""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    actual = golden_html()
+    if os.environ.get(REGENERATE):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(actual, encoding="utf-8")
+    assert actual == GOLDEN.read_text(encoding="utf-8"), f"HTML changed; if intended, regenerate with {REGENERATE}=1"

@@ -38,7 +38,20 @@ PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,24}[0-9]$")
 WEBSITE = re.compile(r"^https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[/?#][^\s]*)?$")
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+# Finding codes raised while loading (the full table is in check.py and the README).
+BAD_YAML = "HL001"
+SCHEMA = "HL002"
+UNSAFE_MARKDOWN = "HL003"
+MISSING_LEVEL = "HL004"
+BAD_LOGO = "HL010"
+SOURCE_NOT_HTTPS = "HL013"
+UNSAFE_ID = "HL015"
+BAD_COLOR = "HL302"
+BAD_PAPER = "HL303"
+BAD_CONTACT = "HL304"
+
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
+MAX_LOGO_BYTES = 1024 * 1024
 
 
 class _Checker:
@@ -48,13 +61,16 @@ class _Checker:
         self.shown_as = shown_as
         self.problems: list[Diagnostic] = []
 
-    def error(self, at: Located | None, message: str) -> None:
+    def error(self, at: Located | None, message: str, code: str = SCHEMA) -> None:
         line, column = (at.line, at.column) if at is not None else (0, 0)
-        self.problems.append(Diagnostic(self.shown_as, line, column, message))
+        self.error_at(line, column, message, code)
+
+    def error_at(self, line: int, column: int, message: str, code: str = SCHEMA) -> None:
+        self.problems.append(Diagnostic(self.shown_as, line, column, message, code=code))
 
     def error_in_text(self, text: Str, line_offset: int, message: str) -> None:
         """A problem inside a (multi-line) text: the line is exact, the column is not known."""
-        self.problems.append(Diagnostic(self.shown_as, text.line + line_offset, 0, message))
+        self.error_at(text.line + line_offset, 0, message, UNSAFE_MARKDOWN)
 
     def mapping(self, value: object, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> Map | None:
         """Check ``value`` is a mapping with only ``allowed`` keys and all ``required`` ones."""
@@ -67,15 +83,13 @@ class _Checker:
                 line, column = value.key_positions[key]
                 hint = difflib.get_close_matches(key, allowed, n=1)
                 suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of: {', '.join(allowed)}"
-                self.problems.append(
-                    Diagnostic(self.shown_as, line, column, f"{what}: unknown key {key!r}{suggestion}")
-                )
+                self.error_at(line, column, f"{what}: unknown key {key!r}{suggestion}")
         for key in required:
             if key not in value:
                 self.error(value, f"{what}: missing required key {key!r}")
         return value
 
-    def text(self, mapping: Map, key: str, what: str, required: bool = True) -> Str | None:
+    def text(self, mapping: Map, key: str, what: str, required: bool = True, code: str = SCHEMA) -> Str | None:
         """A non-empty string value, or None (with an error if it was required)."""
         value = mapping.get(key)
         if value is None:
@@ -86,14 +100,14 @@ class _Checker:
         if not value.strip():
             if required:
                 hint = " (an unquoted # starts a YAML comment: put the value in quotes)" if key in _HASH_KEYS else ""
-                self.error(value, f"{what}.{key}: must not be empty{hint}")
+                self.error(value, f"{what}.{key}: must not be empty{hint}", code)
             return None
         return value
 
-    def matching(self, mapping: Map, key: str, what: str, pattern: re.Pattern, example: str) -> str:
-        value = self.text(mapping, key, what)
+    def matching(self, mapping: Map, key: str, what: str, pattern: re.Pattern, example: str, code: str = SCHEMA) -> str:
+        value = self.text(mapping, key, what, code=code)
         if value is not None and not pattern.match(value):
-            self.error(value, f"{what}.{key}: {value!r} is not valid; expected something like {example}")
+            self.error(value, f"{what}.{key}: {value!r} is not valid; expected something like {example}", code)
         return str(value or "")
 
     def date(self, mapping: Map, key: str, what: str) -> dt.date | None:
@@ -117,6 +131,8 @@ class _Checker:
 
 
 _HASH_KEYS = {"primary", "accent"}
+
+
 
 
 def position_of(value: Located) -> Position:
@@ -187,7 +203,7 @@ def _load_levels(check: _Checker, value: object) -> dict[str, Level]:
         what = f"project.levels.{level_id}"
         if not SLUG.match(level_id):
             line, column = mapping.key_positions[level_id]
-            check.problems.append(Diagnostic(check.shown_as, line, column, f"{what}: level ids use a-z, 0-9 and -"))
+            check.error_at(line, column, f"{what}: level ids use a-z, 0-9 and -", UNSAFE_ID)
         spec = check.mapping(spec, what, ("label", "max_grade"), ("label", "max_grade"))
         if spec is None:
             continue
@@ -215,8 +231,11 @@ def _number(check: _Checker, mapping: Map, key: str, what: str) -> float:
 def check_id(kind: str, value: str) -> str:
     """Refuse ids that are not safe slugs (they become file names)."""
     if not SLUG.match(value):
-        raise UsageError(f"{kind} id {value!r} is not valid: use lower-case letters, digits and '-' only")
+        raise UsageError(f"{kind} id {value!r} is not valid: {SLUG_RULE}")
     return value
+
+
+SLUG_RULE = "use lower-case letters, digits and '-' only"
 
 
 def topic_ids(project: Project) -> list[str]:
@@ -290,7 +309,7 @@ def _load_sources(check: _Checker, value: object) -> tuple[Source, ...]:
         if item is None:
             continue
         title = check.text(item, "title", what)
-        url = check.matching(item, "url", what, WEBSITE, '"https://medlineplus.gov/..."')
+        url = check.matching(item, "url", what, WEBSITE, '"https://medlineplus.gov/..."', SOURCE_NOT_HTTPS)
         sources.append(Source(str(title or ""), url))
     return tuple(sources)
 
@@ -340,7 +359,9 @@ def _section_texts(check: _Checker, sections: Map, section_id: str, what: str, l
     texts = {}
     for level in levels:
         if level not in per_level:
-            check.error(per_level, f"{what}: no text for level {level!r} (give every level, or one text for all)")
+            check.error(
+                per_level, f"{what}: no text for level {level!r} (give every level, or one text for all)", MISSING_LEVEL
+            )
             continue
         text = check.text(per_level, level, what)
         if text is not None:
@@ -369,11 +390,11 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
     colors = check.mapping(data.get("colors", Map()), "clinic.colors", ("primary", "accent"), ("primary", "accent"))
     primary = accent = ""
     if colors is not None:
-        primary = check.matching(colors, "primary", "clinic.colors", COLOR, '"#1d4e89" (in quotes)')
-        accent = check.matching(colors, "accent", "clinic.colors", COLOR, '"#f4a259" (in quotes)')
+        primary = check.matching(colors, "primary", "clinic.colors", COLOR, '"#1d4e89" (in quotes)', BAD_COLOR)
+        accent = check.matching(colors, "accent", "clinic.colors", COLOR, '"#f4a259" (in quotes)', BAD_COLOR)
     paper = check.text(data, "paper", "clinic")
     if paper is not None and paper not in PAPER_SIZES:
-        check.error(paper, f"clinic.paper: {paper!r} is not one of: {', '.join(PAPER_SIZES)}")
+        check.error(paper, f"clinic.paper: {paper!r} is not one of: {', '.join(PAPER_SIZES)}", BAD_PAPER)
     language = check.matching(data, "language", "clinic", LANGUAGE, '"en"')
     contact = _clinic_contact(check, data.get("contact", Map()))
     disclaimer = check.text(data, "disclaimer", "clinic")
@@ -398,17 +419,33 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
 
 
 def _clinic_logo(check: _Checker, data: Map, folder: Path) -> Path:
-    value = check.text(data, "logo", "clinic")
+    value = check.text(data, "logo", "clinic", code=BAD_LOGO)
     if value is None:
         return folder
     logo = (folder / value).resolve()
     if not logo.is_relative_to(folder.resolve()):
-        check.error(value, f"clinic.logo: {value!r} must be a file inside the clinic's folder")
+        check.error(value, f"clinic.logo: {value!r} must be a file inside the clinic's folder", BAD_LOGO)
     elif logo.suffix.lower() not in LOGO_SUFFIXES:
-        check.error(value, f"clinic.logo: {value!r} must be an SVG, PNG or JPEG file")
+        check.error(value, f"clinic.logo: {value!r} must be an SVG, PNG or JPEG file", BAD_LOGO)
     elif not logo.is_file():
-        check.error(value, f"clinic.logo: file {value!r} not found in {folder.name}/")
+        check.error(value, f"clinic.logo: file {value!r} not found in {folder.name}/", BAD_LOGO)
+    elif logo.stat().st_size > MAX_LOGO_BYTES:
+        size = logo.stat().st_size // 1024
+        check.error(
+            value, f"clinic.logo: {value!r} is {size} KiB; keep logos under {MAX_LOGO_BYTES // 1024} KiB", BAD_LOGO
+        )
+    elif not _looks_like_image(logo):
+        check.error(value, f"clinic.logo: {value!r} is not a valid {logo.suffix[1:].upper()} file", BAD_LOGO)
     return logo
+
+
+_MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",), ".svg": (b"<svg", b"<?xml")}
+
+
+def _looks_like_image(path: Path) -> bool:
+    """The file starts the way its suffix promises (an SVG may begin with an XML declaration)."""
+    head = path.read_bytes()[:512].lstrip()
+    return head.startswith(_MAGIC[path.suffix.lower()])
 
 
 def _clinic_contact(check: _Checker, value: object) -> Contact:

@@ -71,13 +71,21 @@ def to_html(text: str) -> str:
     return _PARSER.render(text)
 
 
-def to_sentences(text: str) -> list[str]:
-    """Plain sentences as a reader meets them: each paragraph and list item ends a sentence.
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or list item as plain text, with the line it starts on (from the text's first line)."""
+
+    line_offset: int
+    text: str
+
+
+def to_blocks(text: str) -> list[Block]:
+    """Plain text blocks as a reader meets them: each paragraph and list item ends a sentence.
 
     List items rarely end with a full stop; without one, readability formulas would
     glue a whole list into one giant sentence.
     """
-    sentences: list[str] = []
+    blocks: list[Block] = []
     for token in _PARSER.parse(text):
         if token.type != "inline":
             continue
@@ -87,5 +95,26 @@ def to_sentences(text: str) -> list[str]:
             continue
         if plain[-1] not in ".!?":
             plain += "."
-        sentences.append(plain)
-    return sentences
+        blocks.append(Block(token.map[0] if token.map else 0, plain))
+    return blocks
+
+
+@dataclass(frozen=True)
+class ListInfo:
+    line_offset: int
+    items: int
+
+
+def lists(text: str) -> list[ListInfo]:
+    """Every list in ``text`` with its number of items (nested lists count on their own)."""
+    found: list[ListInfo] = []
+    stack: list[list[int]] = []
+    for token in _PARSER.parse(text):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            stack.append([token.map[0] if token.map else 0, 0])
+        elif token.type == "list_item_open" and stack:
+            stack[-1][1] += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close") and stack:
+            line, items = stack.pop()
+            found.append(ListInfo(line, items))
+    return sorted(found, key=lambda info: info.line_offset)

@@ -167,7 +167,10 @@ class Renderer:
         if clinic.id not in self._stylesheets:
             base, *overrides = self._stylesheet_files(clinic)
             with _weasyprint_warnings_fail(f"stylesheets for clinic {clinic.id!r}"):
-                sheets = [self._css_file(base), weasyprint.CSS(string=self._clinic_css(clinic), font_config=self._fonts)]
+                sheets = [
+                    self._css_file(base),
+                    weasyprint.CSS(string=self._clinic_css(clinic), font_config=self._fonts),
+                ]
                 sheets.extend(self._css_file(path) for path in overrides)
             self._stylesheets[clinic.id] = sheets
         return self._stylesheets[clinic.id]

@@ -45,6 +45,13 @@ class Seq(list, Located):
     """A YAML sequence with its position."""
 
 
+YAML_CODE = "HL001"
+
+
+def _problem(shown_as: str, line: int, column: int, message: str) -> Diagnostic:
+    return Diagnostic(shown_as, line, column, message, code=YAML_CODE)
+
+
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader without implicit typing, anchors or aliases."""
 
@@ -82,9 +89,9 @@ def read_yaml(path: Path, shown_as: str) -> Map:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(diagnostics=[Diagnostic(shown_as, message="file not found")]) from None
+        raise ConfigError(diagnostics=[_problem(shown_as, 0, 0, "file not found")]) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(diagnostics=[Diagnostic(shown_as, message=f"cannot read: {error}")]) from None
+        raise ConfigError(diagnostics=[_problem(shown_as, 0, 0, f"cannot read: {error}")]) from None
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
@@ -92,17 +99,15 @@ def read_yaml(path: Path, shown_as: str) -> Map:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or str(error)
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise ConfigError(diagnostics=[Diagnostic(shown_as, line, column, problem)]) from None
+        raise ConfigError(diagnostics=[_problem(shown_as, line, column, problem)]) from None
     finally:
         loader.dispose()
     if node is None:
-        raise ConfigError(diagnostics=[Diagnostic(shown_as, 1, 1, "file is empty")])
+        raise ConfigError(diagnostics=[_problem(shown_as, 1, 1, "file is empty")])
     problems: list[Diagnostic] = []
     value = _convert(node, shown_as, problems)
     if not problems and not isinstance(value, Map):
-        problems.append(
-            Diagnostic(shown_as, value.line, value.column, "expected a mapping of keys to values at the top")
-        )
+        problems.append(_problem(shown_as, value.line, value.column, "expected a mapping of keys to values at the top"))
     if problems:
         raise ConfigError(diagnostics=problems)
     return value
@@ -124,7 +129,7 @@ def _place(value: Located, node: Node, shown_as: str) -> Located:
 def _convert(node: Node, shown_as: str, problems: list[Diagnostic]):
     line, column = _position(node)
     if node.tag not in _PLAIN_TAGS:
-        problems.append(Diagnostic(shown_as, line, column, f"YAML tags such as {node.tag!r} are not allowed"))
+        problems.append(_problem(shown_as, line, column, f"YAML tags such as {node.tag!r} are not allowed"))
     if isinstance(node, ScalarNode):
         return _place(Str(node.value), node, shown_as)
     if isinstance(node, SequenceNode):
@@ -136,15 +141,13 @@ def _convert(node: Node, shown_as: str, problems: list[Diagnostic]):
     for key_node, value_node in node.value:
         key_line, key_column = _position(key_node)
         if not isinstance(key_node, ScalarNode):
-            problems.append(Diagnostic(shown_as, key_line, key_column, "keys must be plain text"))
+            problems.append(_problem(shown_as, key_line, key_column, "keys must be plain text"))
             continue
         key = key_node.value
         if key in mapping:
             first_line = mapping.key_positions[key][0]
             problems.append(
-                Diagnostic(
-                    shown_as, key_line, key_column, f"duplicate key {key!r} (first defined on line {first_line})"
-                )
+                _problem(shown_as, key_line, key_column, f"duplicate key {key!r} (first defined on line {first_line})")
             )
             continue
         mapping.key_positions[key] = (key_line, key_column)

@@ -35,40 +35,51 @@ def test_duplicate_key(project_dir: Path) -> None:
     text = MINIMAL_TOPIC + 'reviewer: "Someone else"\n'
     message = topic_error(project_dir, text)
     first = line_of(text, "reviewer:")
-    assert f"{TOPIC_FILE}:{len(text.splitlines())}:1: error: duplicate key 'reviewer' (first defined on line {first})" in message
+    assert (
+        f"{TOPIC_FILE}:{len(text.splitlines())}:1: error HL001: duplicate key 'reviewer' (first defined on line {first})"
+        in message
+    )
 
 
 def test_unknown_key_with_suggestion(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace("reviewer:", "reviewr:")
     message = topic_error(project_dir, text)
-    assert f"{TOPIC_FILE}:{line_of(text, 'reviewr')}:1: error: topic: unknown key 'reviewr'; did you mean 'reviewer'?" in message
+    assert (
+        f"{TOPIC_FILE}:{line_of(text, 'reviewr')}:1: error HL002: topic: unknown key 'reviewr'; did you mean 'reviewer'?"
+        in message
+    )
     assert "missing required key 'reviewer'" in message  # all problems at once
 
 
 def test_missing_required_section(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace('  causes: "Tests cause it."\n', "")
     message = topic_error(project_dir, text)
-    assert f"{TOPIC_FILE}:{line_of(text, 'what_it_is')}:3: error: topic.sections: missing required key 'causes'" in message
+    assert (
+        f"{TOPIC_FILE}:{line_of(text, 'what_it_is')}:3: error HL002: topic.sections: missing required key 'causes'" in message
+    )
 
 
 def test_missing_level_text(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace("    detailed: |\n      Rest, drink water and read the detailed notes.\n", "")
     message = topic_error(project_dir, text)
     line = line_of(text, "    easy: |")
-    assert f"{TOPIC_FILE}:{line}:5: error: sections.treatment: no text for level 'detailed'" in message
+    assert f"{TOPIC_FILE}:{line}:5: error HL004: sections.treatment: no text for level 'detailed'" in message
 
 
 def test_raw_html_in_markdown_is_refused(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace("      Rest.\n", '      Rest.\n\n      <img src="file:///etc/passwd">\n')
     message = topic_error(project_dir, text)
-    assert f"{TOPIC_FILE}:{line_of(text, '<img')}: error: sections.treatment.easy: raw HTML is not allowed" in message
+    assert f"{TOPIC_FILE}:{line_of(text, '<img')}: error HL003: sections.treatment.easy: raw HTML is not allowed" in message
 
 
 @pytest.mark.parametrize("link", ["http://127.0.0.1/", "file:///etc/passwd", "javascript:alert"])
 def test_unsafe_link_in_markdown_is_refused(project_dir: Path, link: str) -> None:
     text = MINIMAL_TOPIC.replace("      Rest and drink water.\n", f"      Rest and [drink water]({link}).\n")
     message = topic_error(project_dir, text)
-    assert f"{TOPIC_FILE}:{line_of(text, link)}: error: sections.treatment.standard: link {link!r} is not allowed" in message
+    assert (
+        f"{TOPIC_FILE}:{line_of(text, link)}: error HL003: sections.treatment.standard: link {link!r} is not allowed"
+        in message
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,7 +96,7 @@ def test_yaml_features_we_refuse(project_dir: Path, snippet: str, expected: str)
 
 
 def test_scalars_stay_strings(project_dir: Path) -> None:
-    text = MINIMAL_TOPIC.replace('title: Test topic', 'title: NO').replace('"2026-11-01"', "2026-11-01")
+    text = MINIMAL_TOPIC.replace("title: Test topic", "title: NO").replace('"2026-11-01"', "2026-11-01")
     write_topic(project_dir, text)
     topic = loading.load_topic(loading.load_project(project_dir), "test-topic")
     assert topic.titles["easy"] == "NO"
@@ -95,7 +106,7 @@ def test_scalars_stay_strings(project_dir: Path) -> None:
 def test_bad_date(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace('"2026-11-01"', '"1 Nov 2026"')
     message = topic_error(project_dir, text)
-    assert f"{TOPIC_FILE}:{line_of(text, 'reviewed:')}:11: error: topic.reviewed: '1 Nov 2026' is not a date" in message
+    assert f"{TOPIC_FILE}:{line_of(text, 'reviewed:')}:11: error HL002: topic.reviewed: '1 Nov 2026' is not a date" in message
 
 
 def clinic_error(project: Path, old: str, new: str) -> tuple[str, str]:
@@ -116,7 +127,7 @@ def test_unquoted_colour_is_explained(project_dir: Path) -> None:
 
 def test_missing_logo_file(project_dir: Path) -> None:
     message, text = clinic_error(project_dir, "logo: logo.svg", "logo: missing.svg")
-    assert f"{CLINIC_FILE}:{line_of(text, 'logo:')}:7: error: clinic.logo: file 'missing.svg' not found" in message
+    assert f"{CLINIC_FILE}:{line_of(text, 'logo:')}:7: error HL010: clinic.logo: file 'missing.svg' not found" in message
 
 
 def test_logo_outside_clinic_folder(project_dir: Path) -> None:
@@ -140,7 +151,7 @@ def test_cli_reports_located_error_and_writes_nothing(project_dir: Path, capsys:
         main(["render", "test-topic", "--clinic", "riverside-spine", "-o", str(target)])
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert f"{TOPIC_FILE}:{len(text.splitlines())}:1: error: duplicate key 'reviewer'" in err
+    assert f"{TOPIC_FILE}:{len(text.splitlines())}:1: error HL001: duplicate key 'reviewer'" in err
     assert "Traceback" not in err
     assert files_under(project_dir / "out") == []
     assert files_under(project_dir / "output") == []

@@ -58,8 +58,15 @@ def test_render_with_project_option_from_elsewhere(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(
-        capsys, "--project", str(project_dir), "render", "endplate-sclerosis", "--clinic", "riverside-spine",
-        "-o", "elsewhere.pdf",
+        capsys,
+        "--project",
+        str(project_dir),
+        "render",
+        "endplate-sclerosis",
+        "--clinic",
+        "riverside-spine",
+        "-o",
+        "elsewhere.pdf",
     )
     assert code == 0, err
     assert (tmp_path / "elsewhere.pdf").is_file()
@@ -106,8 +113,9 @@ def test_build_then_nothing_to_do(project_dir: Path, capsys: pytest.CaptureFixtu
     assert summary["built"] == [] and sorted(summary["skipped"]) == sorted(built)
 
 
-def test_init_makes_a_project_that_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture) -> None:
+def test_init_makes_a_project_that_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(capsys, "init", "clinic-handouts")
     assert code == 0, err

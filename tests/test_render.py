@@ -18,8 +18,9 @@ GOLDEN = Path(__file__).parent / "golden" / "endplate-sclerosis.riverside-spine.
 REGENERATE = "HANDOUTS_REGENERATE_GOLDEN"
 
 
-def render_pdf(project_dir: Path, topic: str = "endplate-sclerosis", clinic: str = "riverside-spine",
-               level: str = "easy") -> bytes:
+def render_pdf(
+    project_dir: Path, topic: str = "endplate-sclerosis", clinic: str = "riverside-spine", level: str = "easy"
+) -> bytes:
     handout, renderer = render_one(loading.load_project(project_dir), topic, clinic, level)
     return renderer.pdf(handout)
 

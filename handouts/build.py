@@ -23,7 +23,8 @@ from pathlib import Path
 import weasyprint
 
 from . import __version__, loading, pdf
-from .errors import ConfigError, HandoutsError, LockedError, UsageError
+from .check import Gate
+from .errors import ConfigError, GateError, HandoutsError, LockedError, UsageError
 from .models import Clinic, Project, Topic
 from .render import DEFAULT_VARIANT, Renderer
 from .resolve import resolve
@@ -94,7 +95,8 @@ def in_shard(job: Job, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest[:8], "big") % n == k - 1
 
 
-def _select(kind: str, wanted: Iterable[str] | None, available: list[str]) -> list[str]:
+def select_ids(kind: str, wanted: Iterable[str] | None, available: list[str]) -> list[str]:
+    """The ``wanted`` ids (each checked to exist), or all ``available`` ones when none are named."""
     wanted = list(wanted or [])
     for item in wanted:
         loading.check_id(kind, item)
@@ -111,9 +113,9 @@ def plan(
     shard: tuple[int, int] | None = None,
 ) -> Plan:
     """Load what the filters name and list the jobs; a file that fails to load fails its jobs only."""
-    topic_ids = _select("topic", topics, loading.topic_ids(project))
-    clinic_ids = _select("clinic", clinics, loading.clinic_ids(project))
-    level_ids = _select("level", levels, list(project.levels))
+    topic_ids = select_ids("topic", topics, loading.topic_ids(project))
+    clinic_ids = select_ids("clinic", clinics, loading.clinic_ids(project))
+    level_ids = select_ids("level", levels, list(project.levels))
     result = Plan(jobs=[], topics={}, clinics={})
     for kind, ids, load, into in (
         ("topic", topic_ids, loading.load_topic, result.topics),
@@ -318,6 +320,7 @@ class Task:
     topic: Topic
     clinic: Clinic
     input_key: str
+    reading_grade: float | None = None
 
 
 @dataclass(frozen=True)
@@ -385,6 +388,11 @@ class BuildOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     pdf_variant: str = DEFAULT_VARIANT
     timeout: int = DEFAULT_TIMEOUT
+    ignore_check: bool = False
+
+    def key_options(self) -> dict[str, str]:
+        """The options that change what is made (part of every input key)."""
+        return {"pdf_variant": self.pdf_variant, "ignore_check": str(self.ignore_check)}
 
 
 @dataclass
@@ -436,16 +444,22 @@ def build(
     with output_lock(output_dir):
         remove_temporaries(output_dir)
         previous = read_manifest(output_dir)
-        keys = InputKeys(project, {"pdf_variant": options.pdf_variant})
+        keys = InputKeys(project, options.key_options())
+        gate = Gate(project)
         tasks = []
         for job in the_plan.jobs:
             topic, clinic = the_plan.topics[job.topic], the_plan.clinics[job.clinic]
-            task = Task(job, topic, clinic, keys.key(job, topic, clinic))
-            if not options.force and _up_to_date(output_dir, previous.get(job.path), task.input_key):
+            input_key = keys.key(job, topic, clinic)
+            if not options.force and _up_to_date(output_dir, previous.get(job.path), input_key):
                 report.skipped.append(job)
                 notify("skipped", job.name)
-            else:
-                tasks.append(task)
+                continue
+            refused = gate.errors(topic, clinic, job.level)
+            if refused and not options.ignore_check:
+                report.failed.append(Failure(job.name, gate_message(refused)))
+                notify("failed", job.name)
+                continue
+            tasks.append(Task(job, topic, clinic, input_key, gate.grades[(topic.id, job.level)]))
         report.to_build = [task.job for task in tasks]
         report.stale = _stale_paths(project, output_dir, previous)
         if options.dry_run:
@@ -492,6 +506,7 @@ def _record(
         sha256=hashlib.sha256(outcome.data).hexdigest(),
         input_key=outcome.task.input_key,
         title=facts.title,
+        reading_grade=outcome.task.reading_grade,
     )
     entries[job.path] = entry
     report.built.append(entry)
@@ -508,10 +523,28 @@ def _prune(output_dir: Path, stale: list[str]) -> list[str]:
     return removed
 
 
-def render_one(project: Project, topic_id: str, clinic_id: str, level: str, pdf_variant: str = DEFAULT_VARIANT):
-    """Load, resolve and render a single handout; returns ``(handout, renderer)`` ready for html()/pdf()."""
+def gate_message(errors: list) -> str:
+    lines = "\n".join(str(error) for error in errors)
+    return f"refused: it does not pass 'handouts check' (use --ignore-check to make it anyway)\n{lines}"
+
+
+def render_one(
+    project: Project,
+    topic_id: str,
+    clinic_id: str,
+    level: str,
+    pdf_variant: str = DEFAULT_VARIANT,
+    ignore_check: bool = False,
+):
+    """Load, check and resolve a single handout; returns ``(handout, renderer)`` ready for html()/pdf().
+
+    Raises :class:`GateError` when the handout fails ``handouts check`` and ``ignore_check`` is false.
+    """
     if level not in project.levels:
         raise UsageError(f"no level {level!r}; available: {', '.join(project.levels)}")
     topics, clinics = loading.load_all(project, [topic_id], [clinic_id])
-    renderer = Renderer(project, pdf_variant)
-    return resolve(project, topics[topic_id], clinics[clinic_id], level), renderer
+    topic, clinic = topics[topic_id], clinics[clinic_id]
+    refused = Gate(project).errors(topic, clinic, level)
+    if refused and not ignore_check:
+        raise GateError(f"{topic_id} × {clinic_id} × {level}: " + gate_message(refused), refused)
+    return resolve(project, topic, clinic, level), Renderer(project, pdf_variant)

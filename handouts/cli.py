@@ -16,7 +16,8 @@ import click
 
 from . import __version__, loading
 from . import build as builder
-from .errors import ConfigError, HandoutsError, LockedError, RenderError, UsageError
+from .check import CheckReport, check_project
+from .errors import ConfigError, GateError, HandoutsError, LockedError, RenderError, UsageError
 from .models import Project
 from .render import DEFAULT_VARIANT, PDF_VARIANTS
 from .scaffold import init_project
@@ -25,6 +26,7 @@ EXIT_CODES: dict[type[HandoutsError], int] = {
     UsageError: 2,
     ConfigError: 2,
     RenderError: 1,
+    GateError: 1,
     LockedError: 75,
 }
 EXIT_FAILED = 1
@@ -94,6 +96,12 @@ def list_command(state: _State) -> None:
 
 
 # ---------------------------------------------------------------- render
+
+ignore_check_option = click.option(
+    "--ignore-check",
+    is_flag=True,
+    help="Make handouts even when 'handouts check' finds errors in them, such as text above its level.",
+)
 
 variant_option = click.option(
     "--pdf-variant",
@@ -195,7 +203,8 @@ def build(
 
     Writes <output>/<clinic>/<topic>.<level>.<language>.pdf and <output>/manifest.json.
     Unchanged handouts are skipped; a failing handout is reported and the others
-    still build (exit code 1 at the end).
+    still build (exit code 1 at the end). Handouts that fail 'handouts check' are
+    refused unless --ignore-check is given.
     """
     project = state.project
     the_plan = builder.plan(
@@ -293,6 +302,70 @@ def _print_report(report: builder.BuildReport, project: Project, elapsed: float,
         f"{len(report.built)} built, {len(report.skipped)} up to date, {len(report.failed)} failed "
         f"in {elapsed:.1f} s → {project.relative(project.output_dir)}/"
     )
+
+
+# ---------------------------------------------------------------- check
+
+
+@cli.command()
+@click.argument("topics", nargs=-1)
+@click.option("--clinic", "clinics", multiple=True, help="Only this clinic (repeatable).")
+@click.option("--level", "levels", multiple=True, help="Only this reading level (repeatable).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json prints the machine-readable report described in the README.",
+)
+@pass_state
+def check(state: _State, topics, clinics, levels, strict, output_format) -> None:
+    """Check content, clinics and templates; measure reading grades. Reports every finding at once.
+
+    Exit code 0 when clean, 1 when errors were found (or warnings, with --strict),
+    2 for usage or configuration errors. Finding codes (HL...) are listed in the README.
+    """
+    project = state.project
+    for kind, wanted, available in (
+        ("topic", topics, loading.topic_ids(project)),
+        ("clinic", clinics, loading.clinic_ids(project)),
+        ("level", levels, list(project.levels)),
+    ):
+        builder.select_ids(kind, wanted, available)
+    report = check_project(project, topics or None, clinics or None, levels or None)
+    if output_format == "json":
+        click.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_check(report)
+    if report.failed(strict):
+        sys.exit(EXIT_FAILED)
+
+
+def _print_check(report: CheckReport) -> None:
+    current = None
+    for finding in report.sorted_findings():
+        if finding.path != current:
+            current = finding.path
+            click.secho(f"\n{current}", bold=True)
+        color = "red" if finding.severity == "error" else "yellow"
+        click.echo("  " + click.style(str(finding), fg=color))
+    if report.measured:
+        click.secho("\nReading grades (grade = higher of Flesch-Kincaid and SMOG)", bold=True)
+        click.echo(
+            f"  {'topic':<26} {'level':<10} {'grade':>5} {'max':>4} {'FK':>5} {'SMOG':>5} {'ease':>5} {'w/s':>5}"
+        )
+        for measured in report.measured:
+            whole = measured.scores.whole
+            mark = "" if whole.grade <= measured.max_grade else click.style("  above max", fg="red")
+            click.echo(
+                f"  {measured.scores.topic:<26} {measured.scores.level:<10}"
+                f" {whole.grade:>5.1f} {measured.max_grade:>4g}"
+                f" {whole.flesch_kincaid_grade:>5.1f} {whole.smog_index:>5.1f} {whole.flesch_reading_ease:>5.0f}"
+                f" {whole.words_per_sentence:>5.1f}{mark}"
+            )
+    click.echo("\n" + report.summary())
 
 
 # ---------------------------------------------------------------- init

@@ -66,3 +66,7 @@ def relative_to(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
+
+
+class GateError(HandoutsError):
+    """A handout failed ``handouts check`` (e.g. its text reads above its level); see README "The gate"."""

@@ -133,14 +133,18 @@ class _Checker:
 _HASH_KEYS = {"primary", "accent"}
 
 
-
-
 def position_of(value: Located) -> Position:
     return Position(value.path, value.line, value.column)
 
 
-def _positions(mapping: Map, shown_as: str) -> dict[str, Position]:
-    return {key: Position(shown_as, *where) for key, where in mapping.key_positions.items()}
+def _positions(mapping: Map, shown_as: str, nested: tuple[str, ...] = ()) -> dict[str, Position]:
+    """Key positions: top-level keys by name, keys of the ``nested`` mappings as ``outer.inner``."""
+    positions = {key: Position(shown_as, *where) for key, where in mapping.key_positions.items()}
+    for outer in nested:
+        inner = mapping.get(outer)
+        if isinstance(inner, Map):
+            positions.update({f"{outer}.{key}": Position(shown_as, *w) for key, w in inner.key_positions.items()})
+    return positions
 
 
 # ---------------------------------------------------------------- project
@@ -204,25 +208,39 @@ def _load_levels(check: _Checker, value: object) -> dict[str, Level]:
         if not SLUG.match(level_id):
             line, column = mapping.key_positions[level_id]
             check.error_at(line, column, f"{what}: level ids use a-z, 0-9 and -", UNSAFE_ID)
-        spec = check.mapping(spec, what, ("label", "max_grade"), ("label", "max_grade"))
+        spec = check.mapping(spec, what, LEVEL_KEYS, ("label", "max_grade"))
         if spec is None:
             continue
         label = check.text(spec, "label", what) or level_id
-        grade = _number(check, spec, "max_grade", what)
-        levels[level_id] = Level(level_id, str(label), grade)
+        grade = _number(check, spec, "max_grade", what, 1, 20)
+        words = int(_number(check, spec, "max_sentence_words", what, 5, 60)) if "max_sentence_words" in spec else None
+        plain = _boolean(check, spec, "plain_language", what)
+        levels[level_id] = Level(level_id, str(label), grade, words, plain)
     return levels
 
 
-def _number(check: _Checker, mapping: Map, key: str, what: str) -> float:
+LEVEL_KEYS = ("label", "max_grade", "max_sentence_words", "plain_language")
+
+
+def _number(check: _Checker, mapping: Map, key: str, what: str, low: float, high: float) -> float:
     value = check.text(mapping, key, what)
     try:
         number = float(value) if value is not None else 0.0
     except ValueError:
         check.error(value, f"{what}.{key}: {value!r} is not a number")
         return 0.0
-    if value is not None and not 1 <= number <= 20:
-        check.error(value, f"{what}.{key}: {number:g} is outside 1–20")
+    if value is not None and not low <= number <= high:
+        check.error(value, f"{what}.{key}: {number:g} is outside {low:g}–{high:g}")
     return number
+
+
+def _boolean(check: _Checker, mapping: Map, key: str, what: str) -> bool:
+    value = check.text(mapping, key, what, required=False)
+    if value is None:
+        return False
+    if value not in ("true", "false"):
+        check.error(value, f"{what}.{key}: write true or false, not {value!r}")
+    return value == "true"
 
 
 # ---------------------------------------------------------------- ids
@@ -285,7 +303,7 @@ def load_topic(project: Project, topic_id: str) -> Topic:
         sources=sources,
         glossary=glossary,
         sections=sections,
-        positions=_positions(data, shown_as),
+        positions=_positions(data, shown_as, ("glossary", "sections")),
     )
 
 
@@ -414,7 +432,7 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
         contact=contact,
         disclaimer=str(disclaimer),
         about=str(about or ""),
-        positions=_positions(data, shown_as),
+        positions=_positions(data, shown_as, ("colors", "contact")),
     )
 
 

@@ -43,9 +43,13 @@ class Position:
 
 @dataclass(frozen=True)
 class Level:
+    """A reading level and the plain-language rules its text must follow."""
+
     id: str
     label: str
     max_grade: float
+    max_sentence_words: int | None = None
+    plain_language: bool = False  # no percentages; jargon needs a glossary entry
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ def test_duplicate_key(project_dir: Path) -> None:
     message = topic_error(project_dir, text)
     first = line_of(text, "reviewer:")
     assert (
-        f"{TOPIC_FILE}:{len(text.splitlines())}:1: error HL001: duplicate key 'reviewer' (first defined on line {first})"
+        f"{TOPIC_FILE}:{len(text.splitlines())}:1: error HL001: "
+        f"duplicate key 'reviewer' (first defined on line {first})"
         in message
     )
 
@@ -45,7 +46,8 @@ def test_unknown_key_with_suggestion(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace("reviewer:", "reviewr:")
     message = topic_error(project_dir, text)
     assert (
-        f"{TOPIC_FILE}:{line_of(text, 'reviewr')}:1: error HL002: topic: unknown key 'reviewr'; did you mean 'reviewer'?"
+        f"{TOPIC_FILE}:{line_of(text, 'reviewr')}:1: error HL002: "
+        "topic: unknown key 'reviewr'; did you mean 'reviewer'?"
         in message
     )
     assert "missing required key 'reviewer'" in message  # all problems at once
@@ -55,7 +57,8 @@ def test_missing_required_section(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace('  causes: "Tests cause it."\n', "")
     message = topic_error(project_dir, text)
     assert (
-        f"{TOPIC_FILE}:{line_of(text, 'what_it_is')}:3: error HL002: topic.sections: missing required key 'causes'" in message
+        f"{TOPIC_FILE}:{line_of(text, 'what_it_is')}:3: error HL002: topic.sections: missing required key 'causes'"
+        in message
     )
 
 
@@ -69,7 +72,10 @@ def test_missing_level_text(project_dir: Path) -> None:
 def test_raw_html_in_markdown_is_refused(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace("      Rest.\n", '      Rest.\n\n      <img src="file:///etc/passwd">\n')
     message = topic_error(project_dir, text)
-    assert f"{TOPIC_FILE}:{line_of(text, '<img')}: error HL003: sections.treatment.easy: raw HTML is not allowed" in message
+    assert (
+        f"{TOPIC_FILE}:{line_of(text, '<img')}: error HL003: sections.treatment.easy: raw HTML is not allowed"
+        in message
+    )
 
 
 @pytest.mark.parametrize("link", ["http://127.0.0.1/", "file:///etc/passwd", "javascript:alert"])
@@ -106,7 +112,10 @@ def test_scalars_stay_strings(project_dir: Path) -> None:
 def test_bad_date(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace('"2026-11-01"', '"1 Nov 2026"')
     message = topic_error(project_dir, text)
-    assert f"{TOPIC_FILE}:{line_of(text, 'reviewed:')}:11: error HL002: topic.reviewed: '1 Nov 2026' is not a date" in message
+    assert (
+        f"{TOPIC_FILE}:{line_of(text, 'reviewed:')}:11: error HL002: topic.reviewed: '1 Nov 2026' is not a date"
+        in message
+    )
 
 
 def clinic_error(project: Path, old: str, new: str) -> tuple[str, str]:
@@ -127,7 +136,9 @@ def test_unquoted_colour_is_explained(project_dir: Path) -> None:
 
 def test_missing_logo_file(project_dir: Path) -> None:
     message, text = clinic_error(project_dir, "logo: logo.svg", "logo: missing.svg")
-    assert f"{CLINIC_FILE}:{line_of(text, 'logo:')}:7: error HL010: clinic.logo: file 'missing.svg' not found" in message
+    assert (
+        f"{CLINIC_FILE}:{line_of(text, 'logo:')}:7: error HL010: clinic.logo: file 'missing.svg' not found" in message
+    )
 
 
 def test_logo_outside_clinic_folder(project_dir: Path) -> None:

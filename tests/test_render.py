@@ -63,7 +63,7 @@ def test_template_syntax_error_names_file_and_line(project_dir: Path, capsys: py
     override.write_text("<h1>\n{% if %}\n</h1>\n")
     code, _, err = run_cli(capsys, "render", "endplate-sclerosis", "--clinic", "riverside-spine", "-o", "x.pdf")
     assert code == 1
-    assert "templates/clinics/riverside-spine/partials/title.html:2: template syntax error" in err
+    assert "templates/clinics/riverside-spine/partials/title.html:2: error HL011: template syntax error" in err
     assert not (project_dir / "x.pdf").exists()
 
 

@@ -1,0 +1,451 @@
+"""Check stage: everything a patient-education team gates on before printing.
+
+Structure (the loader's findings plus cross-references), readability per topic ×
+level, plain-language rules and clinic branding. Findings carry stable codes
+(``HL…``, listed in :data:`CODES` and the README) and a file:line:column.
+``build`` and ``render`` run :func:`gate` for what they are about to make.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+
+from . import loading, markup, readability
+from .errors import ConfigError, Diagnostic
+from .models import Clinic, Level, Position, Project, Topic
+from .render import BASE_STYLESHEET, CLINIC_STYLESHEET, Renderer
+from .resolve import term_is_used
+
+ERROR, WARNING = "error", "warning"
+
+CODES: dict[str, str] = {
+    "HL001": "YAML is not readable, or uses what strict YAML refuses (duplicate keys, anchors, aliases, tags)",
+    "HL002": "schema: unknown key, missing key, empty or invalid value",
+    "HL003": "unsafe Markdown: raw HTML, or a link that is not https:, mailto: or tel:",
+    "HL004": "a section has no text for a reading level",
+    "HL010": "clinic logo missing, outside its folder, not SVG/PNG/JPEG, or over 1 MiB",
+    "HL011": "a template (base or clinic override) does not compile",
+    "HL012": "a glossary term is never used in the topic's text (warning)",
+    "HL013": "a source URL is not https",
+    "HL014": "next_review date has passed (warning)",
+    "HL015": "a topic file or clinic folder name is not a safe id (a-z, 0-9, -)",
+    "HL101": "the whole handout reads above its level's max_grade",
+    "HL102": "a section reads above its level's max_grade (warning)",
+    "HL103": "measured grades do not rise from level to level (warning)",
+    "HL201": "a sentence is longer than the level's max_sentence_words (warning)",
+    "HL202": "a list has more than 7 items (warning)",
+    "HL203": "a percentage, fraction or decimal at a plain-language level (warning)",
+    "HL204": "a medical word at a plain-language level has no glossary entry (warning)",
+    "HL205": "when_to_get_help is missing or has no call to action (warning)",
+    "HL206": "key_points is missing (warning)",
+    "HL301": "text colour against its background is below WCAG 2.1 AA contrast (4.5:1)",
+    "HL302": "a clinic colour is not a hex colour",
+    "HL303": "paper is not letter or a4",
+    "HL304": "a clinic phone, website or email does not look valid",
+}
+
+MAX_LIST_ITEMS = 7
+MIN_CONTRAST = 4.5
+NUMBERS = re.compile(r"\d\s*%|\bper\s?cent\b|\b\d+/\d+\b|\b\d+\.\d+\b", re.IGNORECASE)
+CALL_TO_ACTION = re.compile(r"\b(call|phone|contact|go to|seek|get help|visit|see a|see your|emergency)\b", re.I)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+# Text colour × background pairs the base templates print (CSS custom properties of
+# handout.css, possibly redefined by a clinic's clinic.css; "white" is the page).
+TEXT_ON_BACKGROUND = (
+    ("primary", "white"),
+    ("primary", "tint"),
+    ("primary", "help-tint"),
+    ("ink", "white"),
+    ("ink", "tint"),
+    ("ink", "help-tint"),
+    ("muted", "white"),
+)
+
+
+def _finding(position: Position, code: str, message: str, severity: str = WARNING) -> Diagnostic:
+    return Diagnostic(position.path, position.line, position.column, message, severity, code)
+
+
+# ---------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Readability of one topic at one level, with the limit it is held to."""
+
+    scores: readability.LevelScores
+    max_grade: float
+
+    def as_dict(self) -> dict:
+        return {
+            "topic": self.scores.topic,
+            "level": self.scores.level,
+            "max_grade": self.max_grade,
+            **self.scores.whole.as_dict(),
+            "sections": {name: scores.as_dict() for name, scores in self.scores.sections.items()},
+        }
+
+
+@dataclass
+class CheckReport:
+    findings: list[Diagnostic] = field(default_factory=list)
+    measured: list[Measured] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [finding for finding in self.findings if finding.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [finding for finding in self.findings if finding.severity == WARNING]
+
+    def failed(self, strict: bool = False) -> bool:
+        return bool(self.errors or (strict and self.warnings))
+
+    def sorted_findings(self) -> list[Diagnostic]:
+        return sorted(self.findings, key=lambda f: (f.path, f.line, f.column, f.code, f.message))
+
+    def summary(self) -> str:
+        return f"{len(self.errors)} error(s), {len(self.warnings)} warning(s) in {len(self.files)} file(s)"
+
+    def as_json(self) -> dict:
+        """The documented JSON shape (README, "check --format json")."""
+        return {
+            "version": 1,
+            "summary": {"errors": len(self.errors), "warnings": len(self.warnings), "files": len(self.files)},
+            "findings": [
+                {
+                    "file": f.path,
+                    "line": f.line,
+                    "column": f.column,
+                    "severity": f.severity,
+                    "code": f.code,
+                    "message": f.message,
+                }
+                for f in self.sorted_findings()
+            ],
+            "readability": [measured.as_dict() for measured in self.measured],
+        }
+
+
+# ---------------------------------------------------------------- topics
+
+
+def jargon_terms(project: Project) -> tuple[str, ...]:
+    """The shipped jargon list plus the project's own ``jargon:`` words."""
+    shipped = files("handouts").joinpath("jargon.txt").read_text(encoding="utf-8")
+    words = [line.strip().lower() for line in shipped.splitlines() if line.strip() and not line.startswith("#")]
+    return tuple(dict.fromkeys([*words, *project.jargon]))
+
+
+def check_topic(
+    project: Project, topic: Topic, levels: Iterable[str], today: dt.date | None = None
+) -> tuple[list[Diagnostic], list[Measured]]:
+    """Cross-references, readability and plain-language rules of one loaded topic."""
+    findings: list[Diagnostic] = []
+    shown_as = project.relative(topic.path)
+    top = Position(shown_as, 1, 1)
+    at = lambda key: topic.positions.get(key, top)  # noqa: E731 - a short local lookup
+    today = today or dt.date.today()
+    if topic.next_review and topic.next_review < today:
+        findings.append(_finding(at("next_review"), "HL014", f"next_review {topic.next_review} has passed"))
+    all_text = " ".join(text.markdown for section in topic.sections.values() for text in section.texts.values())
+    for term in topic.glossary:
+        if not term_is_used(term, all_text):
+            findings.append(_finding(at(f"glossary.{term}"), "HL012", f"glossary term {term!r} is never used"))
+    for section_id, code in (("key_points", "HL206"), ("when_to_get_help", "HL205")):
+        if section_id not in topic.sections:
+            findings.append(_finding(at("sections"), code, f"add a {section_id} section"))
+    jargon = jargon_terms(project)
+    measured = []
+    for level_id in levels:
+        level = project.levels[level_id]
+        scores = readability.measure(topic, level_id)
+        measured.append(Measured(scores, level.max_grade))
+        findings.extend(_grade_findings(topic, level, scores, at("title"), at))
+        findings.extend(_plain_language_findings(topic, level, jargon))
+    findings.extend(_rising_grades(measured, at("title")))
+    return findings, measured
+
+
+def _grade_findings(topic, level: Level, scores: readability.LevelScores, title_at: Position, at) -> list[Diagnostic]:
+    found = []
+    whole = scores.whole
+    if whole.grade > level.max_grade:
+        found.append(
+            _finding(
+                title_at,
+                "HL101",
+                f"level {level.id!r} reads at grade {whole.grade:.1f} (Flesch-Kincaid {whole.flesch_kincaid_grade:.1f},"
+                f" SMOG {whole.smog_index:.1f}); its max_grade is {level.max_grade:g}",
+                ERROR,
+            )
+        )
+    for section_id, section_scores in scores.sections.items():
+        grade = section_scores.flesch_kincaid_grade
+        if grade > level.max_grade:
+            position = topic.sections[section_id].for_level(level.id).position
+            found.append(
+                _finding(
+                    position,
+                    "HL102",
+                    f"sections.{section_id} at level {level.id!r} reads at grade {grade:.1f} (Flesch-Kincaid);"
+                    f" max_grade is {level.max_grade:g}",
+                )
+            )
+    return found
+
+
+def _rising_grades(measured: list[Measured], title_at: Position) -> list[Diagnostic]:
+    found = []
+    for lower, higher in itertools.pairwise(measured):
+        if higher.scores.whole.grade <= lower.scores.whole.grade:
+            found.append(
+                _finding(
+                    title_at,
+                    "HL103",
+                    f"level {higher.scores.level!r} (grade {higher.scores.whole.grade:.1f}) does not read harder than"
+                    f" {lower.scores.level!r} (grade {lower.scores.whole.grade:.1f})",
+                )
+            )
+    return found
+
+
+def _plain_language_findings(topic: Topic, level: Level, jargon: tuple[str, ...]) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    seen_texts: set[int] = set()
+    for section_id, section in topic.sections.items():
+        text = section.for_level(level.id)
+        where = f"sections.{section_id}"
+        if section_id == "when_to_get_help" and not CALL_TO_ACTION.search(text.markdown):
+            found.append(_finding(text.position, "HL205", f"{where}: say what to do, e.g. 'Call us' or 'Go to'"))
+        if id(text) in seen_texts:
+            continue  # one text shared by several levels: report each problem once per level
+        seen_texts.add(id(text))
+        found.extend(_text_findings(text.markdown, text.position, where, level))
+        if level.plain_language:
+            found.extend(_jargon_findings(text.markdown, text.position, where, level, topic.glossary, jargon))
+    return found
+
+
+def _line(position: Position, offset: int) -> Position:
+    return Position(position.path, position.line + offset, 0)
+
+
+def _text_findings(markdown: str, position: Position, where: str, level: Level) -> list[Diagnostic]:
+    found = []
+    for block in markup.to_blocks(markdown):
+        for sentence in SENTENCE_END.split(block.text):
+            words = len(sentence.split())
+            if level.max_sentence_words and words > level.max_sentence_words:
+                found.append(
+                    _finding(
+                        _line(position, block.line_offset),
+                        "HL201",
+                        f"{where}: a {words}-word sentence at level {level.id!r} (max {level.max_sentence_words}):"
+                        f" {sentence[:60]!r}",
+                    )
+                )
+        if level.plain_language and (match := NUMBERS.search(block.text)):
+            found.append(
+                _finding(
+                    _line(position, block.line_offset),
+                    "HL203",
+                    f"{where}: {match.group(0)!r} at level {level.id!r}; say it in words (e.g. 'most people')",
+                )
+            )
+    for info in markup.lists(markdown):
+        if info.items > MAX_LIST_ITEMS:
+            found.append(
+                _finding(
+                    _line(position, info.line_offset),
+                    "HL202",
+                    f"{where}: a list of {info.items} items at level {level.id!r}; keep lists to {MAX_LIST_ITEMS}",
+                )
+            )
+    return found
+
+
+def _jargon_findings(markdown, position, where, level: Level, glossary: dict[str, str], jargon) -> list[Diagnostic]:
+    explained = {term.lower() for term in glossary}
+    found = []
+    for block in markup.to_blocks(markdown):
+        for term in jargon:
+            if term in explained or not term_is_used(term, block.text):
+                continue
+            if any(term_is_used(term, known) or term_is_used(known, term) for known in explained):
+                continue  # "spinal fusion" explained covers "fusion" and the other way round
+            found.append(
+                _finding(
+                    _line(position, block.line_offset),
+                    "HL204",
+                    f"{where}: {term!r} at level {level.id!r} needs a glossary entry",
+                )
+            )
+            explained.add(term)  # report each word once per text
+    return found
+
+
+# ---------------------------------------------------------------- clinics
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2.1 relative luminance of a #rgb or #rrggbb colour."""
+    digits = color.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(ch * 2 for ch in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2.1 contrast ratio, from 1 (none) to 21 (black on white)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+CSS_VARIABLE = re.compile(r"--([a-z][a-z0-9-]*)\s*:\s*(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})\b")
+
+
+def clinic_palette(project: Project, clinic: Clinic) -> dict[str, str]:
+    """Colours the templates print with: base CSS variables, then the clinic's, then its YAML colours."""
+    palette = {"white": "#ffffff"}
+    for sheet in (project.templates_dir / BASE_STYLESHEET, clinic.folder / CLINIC_STYLESHEET):
+        if sheet.is_file():
+            palette.update(CSS_VARIABLE.findall(sheet.read_text(encoding="utf-8")))
+    palette.update(primary=clinic.primary_color, accent=clinic.accent_color)
+    return palette
+
+
+def check_clinic(project: Project, clinic: Clinic) -> list[Diagnostic]:
+    """Contrast of the clinic's text colours and compilation of every template it uses."""
+    findings = []
+    palette = clinic_palette(project, clinic)
+    shown_as = project.relative(clinic.folder / "clinic.yaml")
+    for foreground, background in TEXT_ON_BACKGROUND:
+        if foreground not in palette or background not in palette:
+            continue
+        ratio = contrast_ratio(palette[foreground], palette[background])
+        if ratio < MIN_CONTRAST:
+            position = clinic.positions.get(f"colors.{foreground}", clinic.positions.get("colors", Position(shown_as)))
+            findings.append(
+                _finding(
+                    position,
+                    "HL301",
+                    f"{foreground} {palette[foreground]} on {background} {palette[background]} has contrast"
+                    f" {ratio:.2f}:1; text needs at least {MIN_CONTRAST}:1",
+                    ERROR,
+                )
+            )
+    findings.extend(check_templates(project, clinic))
+    return findings
+
+
+def check_templates(project: Project, clinic: Clinic) -> list[Diagnostic]:
+    """Compile every template on the clinic's search path (its overrides, then the base)."""
+    environment = Renderer(project).environment(clinic)
+    names = {
+        path.relative_to(folder).as_posix()
+        for folder in (clinic.folder, project.templates_dir)
+        for path in folder.rglob("*.html")
+        if not path.relative_to(folder).as_posix().startswith("clinics/")
+    }
+    findings = []
+    for name in sorted(names):
+        try:
+            environment.get_template(name)
+        except jinja2.TemplateSyntaxError as error:
+            where = Position(project.relative(Path(error.filename)) if error.filename else name, error.lineno or 0)
+            findings.append(_finding(where, "HL011", f"template syntax error: {error.message}", ERROR))
+    return findings
+
+
+# ---------------------------------------------------------------- whole project
+
+
+def check_project(
+    project: Project,
+    topics: Iterable[str] | None = None,
+    clinics: Iterable[str] | None = None,
+    levels: Iterable[str] | None = None,
+    today: dt.date | None = None,
+) -> CheckReport:
+    """Run every check on the project (or the named subset) and report all findings at once."""
+    report = CheckReport()
+    level_ids = list(levels or project.levels)
+    topic_ids = list(topics) if topics else _all_ids(project, report, "topic")
+    clinic_ids = list(clinics) if clinics else _all_ids(project, report, "clinic")
+    report.files.add(loading.PROJECT_FILE)
+    for topic_id in topic_ids:
+        report.files.add(project.relative(project.content_dir / f"{topic_id}.yaml"))
+        try:
+            topic = loading.load_topic(project, topic_id)
+        except ConfigError as error:
+            report.findings.extend(error.diagnostics)
+            continue
+        findings, measured = check_topic(project, topic, level_ids, today)
+        report.findings.extend(findings)
+        report.measured.extend(measured)
+    for clinic_id in clinic_ids:
+        report.files.add(project.relative(project.clinics_dir / clinic_id / "clinic.yaml"))
+        try:
+            clinic = loading.load_clinic(project, clinic_id)
+        except ConfigError as error:
+            report.findings.extend(error.diagnostics)
+            continue
+        report.findings.extend(check_clinic(project, clinic))
+    return report
+
+
+def _all_ids(project: Project, report: CheckReport, kind: str) -> list[str]:
+    """Every topic file / clinic folder; names that are not safe ids are findings, not crashes."""
+    if kind == "topic":
+        names = sorted(path.stem for path in project.content_dir.glob("*.yaml"))
+        path_of = lambda name: project.content_dir / f"{name}.yaml"  # noqa: E731
+    else:
+        names = loading.clinic_ids(project)
+        path_of = lambda name: project.clinics_dir / name  # noqa: E731
+    safe = []
+    for name in names:
+        if loading.SLUG.match(name):
+            safe.append(name)
+        else:
+            position = Position(project.relative(path_of(name)))
+            report.findings.append(
+                _finding(position, "HL015", f"{kind} id {name!r} is not valid: {loading.SLUG_RULE}", ERROR)
+            )
+    return safe
+
+
+# ---------------------------------------------------------------- the gate
+
+
+class Gate:
+    """The errors that stop ``build``/``render`` from making one handout; computed once per topic and clinic."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self._topics: dict[tuple[str, str], list[Diagnostic]] = {}
+        self._clinics: dict[str, list[Diagnostic]] = {}
+        self.grades: dict[tuple[str, str], float] = {}
+
+    def errors(self, topic: Topic, clinic: Clinic, level: str) -> list[Diagnostic]:
+        key = (topic.id, level)
+        if key not in self._topics:
+            findings, measured = check_topic(self.project, topic, [level])
+            self._topics[key] = [f for f in findings if f.severity == ERROR]
+            self.grades[key] = round(measured[0].scores.whole.grade, 1)
+        if clinic.id not in self._clinics:
+            self._clinics[clinic.id] = [f for f in check_clinic(self.project, clinic) if f.severity == ERROR]
+        return self._topics[key] + self._clinics[clinic.id]

@@ -124,6 +124,7 @@ variant_option = click.option(
 )
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF (to debug templates).")
 @variant_option
+@ignore_check_option
 @pass_state
 def render(
     state: _State,
@@ -133,12 +134,17 @@ def render(
     output: Path | None,
     as_html: bool,
     pdf_variant: str,
+    ignore_check: bool,
 ) -> None:
-    """Render one handout: TOPIC for one clinic at one reading level."""
+    """Render one handout: TOPIC for one clinic at one reading level.
+
+    The handout is checked first, as 'handouts check' would; one with errors (such as
+    text that reads above its level) is refused unless --ignore-check is given.
+    """
     project = state.project
     clinic_id = clinic_id or _only_clinic(project)
     level = level or project.default_level
-    handout, renderer = builder.render_one(project, topic, clinic_id, level, pdf_variant)
+    handout, renderer = builder.render_one(project, topic, clinic_id, level, pdf_variant, ignore_check)
     data = renderer.html(handout, standalone=True).encode() if as_html else renderer.pdf(handout)
     if output is None:
         name = builder.output_name(handout.topic, handout.clinic, level)
@@ -183,6 +189,7 @@ def _only_clinic(project: Project) -> str:
     help="json prints a machine-readable summary.",
 )
 @variant_option
+@ignore_check_option
 @pass_state
 def build(
     state: _State,
@@ -198,6 +205,7 @@ def build(
     quiet,
     output_format,
     pdf_variant,
+    ignore_check,
 ) -> None:
     """Build every clinic × topic × level that is out of date into the output folder.
 
@@ -216,6 +224,7 @@ def build(
         prune=prune,
         pdf_variant=pdf_variant,
         timeout=timeout,
+        ignore_check=ignore_check,
         **({"jobs": jobs} if jobs else {}),
     )
     started = time.monotonic()

@@ -53,3 +53,16 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
         code = exited.code if isinstance(exited.code, int) else 1
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+GOOD_TOPIC = MINIMAL_TOPIC.replace(
+    '  outlook: "Most tests pass."\n',
+    """\
+  outlook: "Most tests pass."
+  key_points: |
+    - Tests are short.
+    - Most tests pass.
+  when_to_get_help: |
+    Call your care team if a test hurts.
+""",
+)

@@ -24,10 +24,11 @@ import weasyprint
 
 from . import __version__, loading, pdf
 from .check import Gate
-from .errors import ConfigError, GateError, HandoutsError, LockedError, UsageError
-from .models import Clinic, Project, Topic
+from .errors import ConfigError, GateError, LockedError, UsageError
+from .models import Clinic, Job, Project, Topic
 from .render import DEFAULT_VARIANT, Renderer
 from .resolve import resolve
+from .workers import Outcome, Task, WorkerSettings, render_locally, render_on_dask
 
 MANIFEST = "manifest.json"
 LOCK_FILE = ".handouts.lock"
@@ -37,21 +38,6 @@ CRASH_VARIABLE = "HANDOUTS_CRASH_AT"
 
 
 # ---------------------------------------------------------------- plan
-
-
-@dataclass(frozen=True)
-class Job:
-    """One handout to make."""
-
-    clinic: str
-    topic: str
-    level: str
-    language: str
-    path: str  # relative to the output folder, POSIX separators
-
-    @property
-    def name(self) -> str:
-        return f"{self.clinic}/{self.topic}.{self.level}"
 
 
 @dataclass(frozen=True)
@@ -293,90 +279,6 @@ def file_sha256(path: Path) -> str | None:
 # ---------------------------------------------------------------- rendering
 
 
-class HandoutTimeout(BaseException):
-    """A handout took longer than the per-handout limit (BaseException: WeasyPrint must not swallow it)."""
-
-
-@contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    def expire(signum, frame):
-        raise HandoutTimeout(f"took longer than {seconds} s")
-
-    if seconds <= 0:
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@dataclass(frozen=True)
-class Task:
-    job: Job
-    topic: Topic
-    clinic: Clinic
-    input_key: str
-    reading_grade: float | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    task: Task
-    data: bytes | None
-    error: str | None
-
-
-def render_task(renderer: Renderer, task: Task, timeout: int) -> Outcome:
-    """Render one task; every failure becomes an Outcome with a message, never an exception."""
-    try:
-        with _time_limit(timeout):
-            handout = resolve(renderer.project, task.topic, task.clinic, task.job.level)
-            return Outcome(task, renderer.pdf(handout), None)
-    except HandoutsError as error:
-        return Outcome(task, None, str(error))
-    except HandoutTimeout as error:
-        return Outcome(task, None, f"{task.job.name}: {error}")
-    except Exception as error:  # a WeasyPrint bug must not stop the other handouts
-        return Outcome(task, None, f"{task.job.name}: unexpected {type(error).__name__}: {error}")
-
-
-_WORKER: tuple[Renderer, int] | None = None
-
-
-def _start_worker(project: Project, pdf_variant: str, timeout: int) -> None:
-    """Each worker loads WeasyPrint once and keeps fonts, stylesheets and images warm."""
-    global _WORKER
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    _WORKER = (Renderer(project, pdf_variant), timeout)
-
-
-def _work(task: Task) -> Outcome:
-    assert _WORKER is not None
-    renderer, timeout = _WORKER
-    return render_task(renderer, task, timeout)
-
-
-def render_tasks(project: Project, tasks: list[Task], options: BuildOptions) -> Iterator[Outcome]:
-    """Outcomes as they finish: in this process for one job, else in long-lived workers."""
-    if not tasks:
-        return
-    if options.jobs <= 1 or len(tasks) == 1:
-        renderer = Renderer(project, options.pdf_variant)
-        for task in tasks:
-            yield render_task(renderer, task, options.timeout)
-        return
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    workers = min(options.jobs, len(tasks))
-    with context.Pool(workers, _start_worker, (project, options.pdf_variant, options.timeout)) as pool:
-        yield from pool.imap_unordered(_work, tasks, chunksize=1)
-
-
 # ---------------------------------------------------------------- the build
 
 
@@ -389,6 +291,7 @@ class BuildOptions:
     pdf_variant: str = DEFAULT_VARIANT
     timeout: int = DEFAULT_TIMEOUT
     ignore_check: bool = False
+    scheduler: str | None = None  # a Dask distributed scheduler address
 
     def key_options(self) -> dict[str, str]:
         """The options that change what is made (part of every input key)."""
@@ -469,8 +372,13 @@ def build(
             entries = {path: entry for path, entry in entries.items() if path not in report.stale}
         if entries != previous:
             write_manifest(output_dir, entries)  # never list a file that is about to change
+        settings = WorkerSettings(project, options.pdf_variant, options.timeout)
+        if options.scheduler and tasks:
+            outcomes = render_on_dask(tasks, settings, options.scheduler)
+        else:
+            outcomes = render_locally(tasks, settings, options.jobs)
         try:
-            for outcome in render_tasks(project, tasks, options):
+            for outcome in outcomes:
                 _record(output_dir, outcome, entries, report, notify)
         except KeyboardInterrupt:
             report.interrupted = True

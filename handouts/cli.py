@@ -188,6 +188,12 @@ def _only_clinic(project: Project) -> str:
     show_default=True,
     help="json prints a machine-readable summary.",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Send the rendering to a Dask distributed scheduler (e.g. tcp://10.0.0.5:8786); "
+    "needs pip install 'handouts[dask]' and the project at the same path on the workers.",
+)
 @variant_option
 @ignore_check_option
 @pass_state
@@ -204,6 +210,7 @@ def build(
     timeout,
     quiet,
     output_format,
+    scheduler,
     pdf_variant,
     ignore_check,
 ) -> None:
@@ -225,6 +232,7 @@ def build(
         pdf_variant=pdf_variant,
         timeout=timeout,
         ignore_check=ignore_check,
+        scheduler=scheduler,
         **({"jobs": jobs} if jobs else {}),
     )
     started = time.monotonic()

@@ -134,3 +134,18 @@ class Clinic:
     disclaimer: str
     about: str = ""
     positions: dict[str, Position] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One handout to make."""
+
+    clinic: str
+    topic: str
+    level: str
+    language: str
+    path: str  # relative to the output folder, POSIX separators
+
+    @property
+    def name(self) -> str:
+        return f"{self.clinic}/{self.topic}.{self.level}"

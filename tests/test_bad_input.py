@@ -37,8 +37,7 @@ def test_duplicate_key(project_dir: Path) -> None:
     first = line_of(text, "reviewer:")
     assert (
         f"{TOPIC_FILE}:{len(text.splitlines())}:1: error HL001: "
-        f"duplicate key 'reviewer' (first defined on line {first})"
-        in message
+        f"duplicate key 'reviewer' (first defined on line {first})" in message
     )
 
 
@@ -47,8 +46,7 @@ def test_unknown_key_with_suggestion(project_dir: Path) -> None:
     message = topic_error(project_dir, text)
     assert (
         f"{TOPIC_FILE}:{line_of(text, 'reviewr')}:1: error HL002: "
-        "topic: unknown key 'reviewr'; did you mean 'reviewer'?"
-        in message
+        "topic: unknown key 'reviewr'; did you mean 'reviewer'?" in message
     )
     assert "missing required key 'reviewer'" in message  # all problems at once
 

@@ -77,8 +77,9 @@ from handouts import readability
 print(readability.score(["Doctors examine patients carefully.", "Nurses write notes daily."]).flesch_kincaid_grade)
 """
     environment = {**os.environ, "NLTK_DATA": str(tmp_path / "empty"), "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=120
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert float(result.stdout.strip()) == pytest.approx(9.57)
 
@@ -166,8 +167,9 @@ def test_hl204_project_jargon_extends_the_list(project_dir: Path) -> None:
 def test_hl205_and_hl206_missing_sections(project_dir: Path) -> None:
     text = GOOD_TOPIC.split("  key_points:")[0]
     write_topic(project_dir, text)
-    found = findings(project_dir, "HL205", topics=["test-topic"]) + findings(project_dir, "HL206",
-                                                                            topics=["test-topic"])
+    found = findings(project_dir, "HL205", topics=["test-topic"]) + findings(
+        project_dir, "HL206", topics=["test-topic"]
+    )
     line = line_of(text, "sections:")
     assert f"{TOPIC_FILE}:{line}:1: warning HL205: add a when_to_get_help section" in found
     assert f"{TOPIC_FILE}:{line}:1: warning HL206: add a key_points section" in found
@@ -206,8 +208,10 @@ def test_hl013_source_must_be_https(project_dir: Path) -> None:
 def test_hl015_unsafe_file_name(project_dir: Path) -> None:
     write_topic(project_dir, GOOD_TOPIC, topic_id="Bad Name")
     found = findings(project_dir, "HL015")
-    assert found == ["content/Bad Name.yaml: error HL015: topic id 'Bad Name' is not valid: use lower-case letters,"
-                     " digits and '-' only"]
+    assert found == [
+        "content/Bad Name.yaml: error HL015: topic id 'Bad Name' is not valid: use lower-case letters,"
+        " digits and '-' only"
+    ]
 
 
 def test_hl011_template_does_not_compile(project_dir: Path) -> None:
@@ -301,8 +305,9 @@ def test_build_refuses_a_handout_above_its_level(project_dir: Path, capsys: pyte
     assert "error HL101" in err
     output = project_dir / "output" / "riverside-spine"
     assert not list(output.glob("test-topic.easy.*.pdf"))
-    code, _, err = run_cli(capsys, "build", "--topic", "test-topic", "--clinic", "riverside-spine", "--jobs", "1",
-                           "--ignore-check")
+    code, _, err = run_cli(
+        capsys, "build", "--topic", "test-topic", "--clinic", "riverside-spine", "--jobs", "1", "--ignore-check"
+    )
     assert code == 0, err
     manifest = json.loads((project_dir / "output" / "manifest.json").read_text())
     grades = {entry["level"]: entry["reading_grade"] for entry in manifest["outputs"]}

@@ -1,0 +1,5 @@
+"""``python -m handouts`` is the ``handouts`` command."""
+
+from .cli import main
+
+main()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import weasyprint
 
-from . import __version__, loading, pdf
+from . import __version__, loading
 from .check import Gate
 from .errors import ConfigError, GateError, LockedError, UsageError
 from .models import Clinic, Job, Project, Topic
@@ -397,23 +397,23 @@ def _record(
     output_dir: Path, outcome: Outcome, entries: dict[str, Entry], report: BuildReport, notify: Progress
 ) -> None:
     job = outcome.task.job
-    if outcome.data is None:
+    if outcome.result is None:
         report.failed.append(Failure(job.name, outcome.error or "unknown error"))
         notify("failed", job.name)
         return
-    write_atomic(output_dir / job.path, outcome.data)
-    facts = pdf.read_facts(outcome.data)
+    data = outcome.result.data
+    write_atomic(output_dir / job.path, data)
     entry = Entry(
         clinic=job.clinic,
         topic=job.topic,
         level=job.level,
         language=job.language,
         path=job.path,
-        bytes=len(outcome.data),
-        pages=facts.pages,
-        sha256=hashlib.sha256(outcome.data).hexdigest(),
+        bytes=len(data),
+        pages=outcome.result.pages,
+        sha256=hashlib.sha256(data).hexdigest(),
         input_key=outcome.task.input_key,
-        title=facts.title,
+        title=outcome.result.title,
         reading_grade=outcome.task.reading_grade,
     )
     entries[job.path] = entry

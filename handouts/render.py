@@ -102,6 +102,13 @@ def document_dates(handout: Handout) -> tuple[str, str]:
     return created, created
 
 
+@dataclass(frozen=True)
+class Rendered:
+    data: bytes
+    pages: int
+    title: str
+
+
 @dataclass
 class Renderer:
     """Renders handouts of one project; keeps fonts, stylesheets and images warm between calls."""
@@ -196,15 +203,18 @@ class Renderer:
 
     def pdf(self, handout: Handout) -> bytes:
         """The handout as PDF bytes: tagged, fonts embedded, identical for identical inputs."""
+        return self.rendered(handout).data
+
+    def rendered(self, handout: Handout) -> Rendered:
+        """The PDF bytes with their page count (known from layout, so nobody re-parses the PDF)."""
         html = self.html(handout)
-        what = self._describe(handout)
         stylesheets = self.stylesheets(handout.clinic)
         options: dict = {"pdf_variant": None if self.pdf_variant == "plain" else self.pdf_variant}
-        with _weasyprint_warnings_fail(what):
+        with _weasyprint_warnings_fail(self._describe(handout)):
             document = weasyprint.HTML(
                 string=html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=self._fetcher
             ).render(stylesheets=stylesheets, font_config=self._fonts, cache=self._image_cache)
-            return document.write_pdf(**options)
+            return Rendered(document.write_pdf(**options), len(document.pages), handout.document_title)
 
     def _describe(self, handout: Handout) -> str:
         return f"{handout.topic.id} × {handout.clinic.id} × {handout.level.id}"

@@ -22,7 +22,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from .errors import HandoutsError, UsageError
 from .models import Clinic, Job, Project, Topic
-from .render import Renderer
+from .render import Rendered, Renderer
 from .resolve import resolve
 
 
@@ -40,7 +40,7 @@ class Task:
 @dataclass(frozen=True)
 class Outcome:
     task: Task
-    data: bytes | None
+    result: Rendered | None
     error: str | None
 
 
@@ -83,7 +83,7 @@ def render_task(renderer: Renderer, task: Task, timeout: int) -> Outcome:
     try:
         with time_limit(timeout):
             handout = resolve(renderer.project, task.topic, task.clinic, task.job.level)
-            return Outcome(task, renderer.pdf(handout), None)
+            return Outcome(task, renderer.rendered(handout), None)
     except HandoutsError as error:
         return Outcome(task, None, str(error))
     except HandoutTimeout as error:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from handouts import build as builder
-from handouts import loading
+from handouts import loading, pdf
 from handouts.errors import UsageError
 
 from .conftest import copy_project
@@ -33,13 +33,15 @@ def manifest(output: Path) -> dict:
 
 
 def assert_manifest_matches_files(output: Path) -> None:
-    """Every file the manifest lists exists with the recorded size and sha256."""
+    """Every file the manifest lists exists with the recorded size, sha256, pages and title."""
     import hashlib
 
     for entry in manifest(output)["outputs"]:
         data = (output / entry["path"]).read_bytes()
         assert len(data) == entry["bytes"]
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        facts = pdf.read_facts(data)
+        assert (facts.pages, facts.title) == (entry["pages"], entry["title"])
 
 
 # ---------------------------------------------------------------- incremental

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import weasyprint
@@ -27,7 +28,7 @@ from .check import Gate
 from .errors import ConfigError, GateError, LockedError, UsageError
 from .models import Clinic, Job, Project, Topic
 from .render import DEFAULT_VARIANT, Renderer
-from .resolve import resolve
+from .resolve import Packet, resolve
 from .workers import Outcome, Task, WorkerSettings, render_locally, render_on_dask
 
 MANIFEST = "manifest.json"
@@ -175,11 +176,19 @@ def _crash_point() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+@cache
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` so that ``path`` is either the old file or the complete new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(descriptor, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             _crash_point()
@@ -247,7 +256,9 @@ class Entry:
     sha256: str
     input_key: str
     title: str
-    reading_grade: float | None = None
+    reviewed: str
+    reading_grade: float | None
+    thumbnail: str | None
 
 
 def read_manifest(output_dir: Path) -> dict[str, Entry]:
@@ -291,11 +302,16 @@ class BuildOptions:
     pdf_variant: str = DEFAULT_VARIANT
     timeout: int = DEFAULT_TIMEOUT
     ignore_check: bool = False
+    thumbnails: bool = False
     scheduler: str | None = None  # a Dask distributed scheduler address
 
     def key_options(self) -> dict[str, str]:
         """The options that change what is made (part of every input key)."""
-        return {"pdf_variant": self.pdf_variant, "ignore_check": str(self.ignore_check)}
+        return {
+            "pdf_variant": self.pdf_variant,
+            "ignore_check": str(self.ignore_check),
+            "thumbnails": str(self.thumbnails),
+        }
 
 
 @dataclass
@@ -372,7 +388,7 @@ def build(
             entries = {path: entry for path, entry in entries.items() if path not in report.stale}
         if entries != previous:
             write_manifest(output_dir, entries)  # never list a file that is about to change
-        settings = WorkerSettings(project, options.pdf_variant, options.timeout)
+        settings = WorkerSettings(project, options.pdf_variant, options.timeout, options.thumbnails)
         if options.scheduler and tasks:
             outcomes = render_on_dask(tasks, settings, options.scheduler)
         else:
@@ -390,7 +406,12 @@ def build(
 
 
 def _up_to_date(output_dir: Path, entry: Entry | None, input_key: str) -> bool:
-    return entry is not None and entry.input_key == input_key and file_sha256(output_dir / entry.path) == entry.sha256
+    return (
+        entry is not None
+        and entry.input_key == input_key
+        and file_sha256(output_dir / entry.path) == entry.sha256
+        and (entry.thumbnail is None or (output_dir / entry.thumbnail).is_file())
+    )
 
 
 def _record(
@@ -414,20 +435,32 @@ def _record(
         sha256=hashlib.sha256(data).hexdigest(),
         input_key=outcome.task.input_key,
         title=outcome.result.title,
+        reviewed=outcome.task.topic.reviewed.isoformat(),
         reading_grade=outcome.task.reading_grade,
+        thumbnail=_write_thumbnail(output_dir, job, outcome.thumbnail),
     )
     entries[job.path] = entry
     report.built.append(entry)
     notify("built", job.name)
 
 
+def _write_thumbnail(output_dir: Path, job: Job, data: bytes | None) -> str | None:
+    """``<clinic>/<topic>.<level>.<language>.png`` beside the PDF, written like every other file."""
+    if data is None:
+        return None
+    relative = job.path[: -len(".pdf")] + ".png"
+    write_atomic(output_dir / relative, data)
+    return relative
+
+
 def _prune(output_dir: Path, stale: list[str]) -> list[str]:
+    """Delete stale PDFs and their thumbnails."""
     removed = []
     for relative in stale:
-        path = output_dir / relative
-        if path.is_file():
-            path.unlink()
-            removed.append(relative)
+        for path in (output_dir / relative, (output_dir / relative).with_suffix(".png")):
+            if path.is_file():
+                path.unlink()
+                removed.append(path.relative_to(output_dir).as_posix())
     return removed
 
 
@@ -456,3 +489,25 @@ def render_one(
     if refused and not ignore_check:
         raise GateError(f"{topic_id} × {clinic_id} × {level}: " + gate_message(refused), refused)
     return resolve(project, topic, clinic, level), Renderer(project, pdf_variant)
+
+
+def packet_one(
+    project: Project,
+    topic_ids: list[str],
+    clinic_id: str,
+    level: str,
+    pdf_variant: str = DEFAULT_VARIANT,
+    ignore_check: bool = False,
+) -> tuple[Packet, Renderer]:
+    """Load, check and resolve several topics into one packet (see :func:`render_one`)."""
+    if level not in project.levels:
+        raise UsageError(f"no level {level!r}; available: {', '.join(project.levels)}")
+    if len(set(topic_ids)) != len(topic_ids):
+        raise UsageError("a packet lists each topic once")
+    topics, clinics = loading.load_all(project, topic_ids, [clinic_id])
+    clinic, gate = clinics[clinic_id], Gate(project)
+    refused = [error for topic_id in topic_ids for error in gate.errors(topics[topic_id], clinic, level)]
+    if refused and not ignore_check:
+        raise GateError(f"packet × {clinic_id} × {level}: " + gate_message(list(dict.fromkeys(refused))), refused)
+    handouts = tuple(resolve(project, topics[topic_id], clinic, level) for topic_id in topic_ids)
+    return Packet(clinic, project.levels[level], handouts), Renderer(project, pdf_variant)

@@ -7,6 +7,7 @@ configuration error, 75 output folder locked, 130 interrupted.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import time
@@ -14,12 +15,15 @@ from pathlib import Path
 
 import click
 
-from . import __version__, loading
+from . import __version__, loading, pdf
 from . import build as builder
 from .check import CheckReport, check_project
 from .errors import ConfigError, GateError, HandoutsError, LockedError, RenderError, UsageError
+from .fhir import DEFAULT_FOLDER as FHIR_FOLDER
+from .fhir import export as export_fhir
 from .models import Project
 from .render import DEFAULT_VARIANT, PDF_VARIANTS
+from .resolve import Personal
 from .scaffold import init_project
 
 EXIT_CODES: dict[type[HandoutsError], int] = {
@@ -97,6 +101,10 @@ def list_command(state: _State) -> None:
 
 # ---------------------------------------------------------------- render
 
+thumbnail_option = click.option(
+    "--thumbnail", is_flag=True, help="Also write a PNG of page 1 beside each PDF (for portal previews)."
+)
+
 ignore_check_option = click.option(
     "--ignore-check",
     is_flag=True,
@@ -123,6 +131,11 @@ variant_option = click.option(
     help="File to write. Default: <output>/<clinic>/<topic>.<level>.<language>.pdf (or .html).",
 )
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF (to debug templates).")
+@click.option("--for", "for_name", metavar="NAME",
+              help="Personalise: print 'Prepared for NAME' and a notes area on page 1. Printed on the page only.")
+@click.option("--note", metavar="TEXT", help="With --for: notes from the care team, printed on page 1.")
+@click.option("--date", "for_date", metavar="YYYY-MM-DD", help="With --for: the date printed on the copy.")
+@thumbnail_option
 @variant_option
 @ignore_check_option
 @pass_state
@@ -133,6 +146,10 @@ def render(
     level: str | None,
     output: Path | None,
     as_html: bool,
+    for_name: str | None,
+    note: str | None,
+    for_date: str | None,
+    thumbnail: bool,
     pdf_variant: str,
     ignore_check: bool,
 ) -> None:
@@ -142,15 +159,43 @@ def render(
     text that reads above its level) is refused unless --ignore-check is given.
     """
     project = state.project
+    personal = personal_details(for_name, note, for_date)
     clinic_id = clinic_id or _only_clinic(project)
     level = level or project.default_level
     handout, renderer = builder.render_one(project, topic, clinic_id, level, pdf_variant, ignore_check)
-    data = renderer.html(handout, standalone=True).encode() if as_html else renderer.pdf(handout)
     if output is None:
         name = builder.output_name(handout.topic, handout.clinic, level)
         output = project.output_dir / (name[: -len(".pdf")] + ".html" if as_html else name)
+    if as_html:
+        _write(output, renderer.html(handout, standalone=True, personal=personal).encode(), thumbnail=False)
+    else:
+        _write(output, renderer.pdf(handout, personal), thumbnail)
+
+
+def _write(output: Path, data: bytes, thumbnail: bool) -> None:
     builder.write_atomic(output, data)
     click.echo(f"wrote {output} ({len(data):,} bytes)")
+    if thumbnail:
+        png = output.with_suffix(".png")
+        builder.write_atomic(png, pdf.thumbnail(data))
+        click.echo(f"wrote {png}")
+
+
+def personal_details(name: str | None, note: str | None, date: str | None) -> Personal | None:
+    """Validate --for/--note/--date. The values are never echoed: they are patient data."""
+    if name is None:
+        if note is not None or date is not None:
+            raise UsageError("--note and --date personalise a copy: give --for NAME too")
+        return None
+    if not name.strip() or len(name) > 100:
+        raise UsageError("--for: give a name of 1 to 100 characters")
+    if note is not None and len(note) > 1000:
+        raise UsageError("--note: keep notes under 1000 characters (there is room on page 1 only)")
+    try:
+        when = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        raise UsageError("--date: expected a date like 2026-11-21") from None
+    return Personal(name.strip(), (note or "").strip(), when)
 
 
 def _only_clinic(project: Project) -> str:
@@ -194,6 +239,8 @@ def _only_clinic(project: Project) -> str:
     help="Send the rendering to a Dask distributed scheduler (e.g. tcp://10.0.0.5:8786); "
     "needs pip install 'handouts[dask]' and the project at the same path on the workers.",
 )
+@click.option("--fhir", is_flag=True, help="Also write FHIR DocumentReference JSON (see 'handouts export fhir').")
+@thumbnail_option
 @variant_option
 @ignore_check_option
 @pass_state
@@ -211,6 +258,8 @@ def build(
     quiet,
     output_format,
     scheduler,
+    fhir,
+    thumbnail,
     pdf_variant,
     ignore_check,
 ) -> None:
@@ -233,6 +282,7 @@ def build(
         timeout=timeout,
         ignore_check=ignore_check,
         scheduler=scheduler,
+        thumbnails=thumbnail,
         **({"jobs": jobs} if jobs else {}),
     )
     started = time.monotonic()
@@ -245,6 +295,10 @@ def build(
         _print_dry_run(report)
     else:
         _print_report(report, project, elapsed, quiet)
+    if fhir and not dry_run and not report.interrupted:
+        written = export_fhir(project)
+        if not quiet and output_format == "text":
+            click.echo(f"wrote {len(written)} FHIR files to {project.relative(project.output_dir / FHIR_FOLDER)}/")
     if report.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     if report.failed:
@@ -319,6 +373,57 @@ def _print_report(report: builder.BuildReport, project: Project, elapsed: float,
         f"{len(report.built)} built, {len(report.skipped)} up to date, {len(report.failed)} failed "
         f"in {elapsed:.1f} s → {project.relative(project.output_dir)}/"
     )
+
+
+# ---------------------------------------------------------------- packet
+
+
+@cli.command()
+@click.argument("topics", nargs=-1, required=True)
+@click.option("--clinic", "clinic_id", help="Clinic id. Needed when there are several.")
+@click.option("--level", help="Reading level id. Default: the project's default_level.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="PDF file to write.")
+@click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
+@variant_option
+@ignore_check_option
+@pass_state
+def packet(state: _State, topics, clinic_id, level, output, as_html, pdf_variant, ignore_check) -> None:
+    """Several TOPICS in one PDF: a cover listing them, a bookmark and page numbers for each.
+
+    The packet is one tagged document, so fonts are embedded once and "Page X of Y"
+    counts the whole packet.
+    """
+    project = state.project
+    the_packet, renderer = builder.packet_one(
+        project, list(topics), clinic_id or _only_clinic(project), level or project.default_level, pdf_variant,
+        ignore_check,
+    )
+    data = renderer.html(the_packet, standalone=True).encode() if as_html else renderer.pdf(the_packet)
+    _write(output, data, thumbnail=False)
+
+
+# ---------------------------------------------------------------- export
+
+
+@cli.group()
+def export() -> None:
+    """Export what was built for other systems."""
+
+
+@export.command("fhir")
+@click.option("--embed", is_flag=True, help="Put each PDF in its DocumentReference (base64) instead of its path.")
+@click.option("-o", "--output", "target", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write to. Default: <output>/fhir.")
+@pass_state
+def export_fhir_command(state: _State, embed: bool, target: Path | None) -> None:
+    """FHIR R4 DocumentReference JSON for every PDF in the manifest, and one Bundle per clinic.
+
+    Writes <folder>/<clinic>/<topic>.<level>.<language>.json and <folder>/<clinic>.bundle.json.
+    Attachment URLs are relative to the output folder.
+    """
+    written = export_fhir(state.project, target, embed)
+    click.echo(f"wrote {len(written)} FHIR files")
 
 
 # ---------------------------------------------------------------- check

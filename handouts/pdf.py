@@ -82,3 +82,26 @@ def extract_text(data: bytes) -> str:
     """All text of a PDF, page after page."""
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+THUMBNAIL_WIDTH = 320
+
+
+def thumbnail(data: bytes, width: int = THUMBNAIL_WIDTH) -> bytes:
+    """Page 1 as a PNG ``width`` pixels wide (portals list documents with a preview).
+
+    PDFium (pypdfium2) renders it in-process: no poppler or ghostscript needed.
+    """
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    try:
+        page = document[0]
+        bitmap = page.render(scale=width / page.get_width())
+        image = bitmap.to_pil()
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        page.close()
+        return buffer.getvalue()
+    finally:
+        document.close()

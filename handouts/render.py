@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -26,13 +27,17 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .errors import RenderError
 from .models import Clinic, Project
-from .resolve import Handout
+from .resolve import Handout, Packet, Personal
+
+Printable = Handout | Packet
 
 BASE_TEMPLATE = "handout.html"
+PACKET_TEMPLATE = "packet.html"
 BASE_STYLESHEET = "handout.css"
 CLINIC_STYLESHEET = "clinic.css"
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3a", "plain")
 DEFAULT_VARIANT = "pdf/ua-1"
+ARCHIVAL_VARIANTS = ("pdf/a-3a",)
 
 
 class RefusedResource(FatalURLFetchingError):
@@ -92,9 +97,9 @@ def _weasyprint_warnings_fail(what: str) -> Iterator[None]:
         raise RenderError(f"{what}: WeasyPrint reported: " + "; ".join(dict.fromkeys(collector.messages)))
 
 
-def document_dates(handout: Handout) -> tuple[str, str]:
+def document_dates(reviewed: dt.date) -> tuple[str, str]:
     """Creation and modification dates: the review date, or SOURCE_DATE_EPOCH; never the clock."""
-    created = handout.reviewed.isoformat()
+    created = reviewed.isoformat()
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         modified = dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -141,31 +146,35 @@ class Renderer:
             )
         return self._environments[clinic.id]
 
-    def html(self, handout: Handout, standalone: bool = False) -> str:
-        """The handout as HTML; ``standalone`` links the stylesheets so a browser shows it styled.
+    def html(self, item: Printable, standalone: bool = False, personal: Personal | None = None) -> str:
+        """A handout or a packet as HTML; ``standalone`` links the stylesheets so a browser shows it styled.
 
         For PDFs the stylesheets are passed to WeasyPrint already parsed instead.
         """
-        created, modified = document_dates(handout)
-        clinic = handout.clinic
+        clinic = item.clinic
+        is_packet = isinstance(item, Packet)
+        context = {
+            "clinic": clinic,
+            "level": item.level,
+            "meta": _metadata(item),
+            "logo_url": clinic.logo.as_uri(),
+            "personal": personal,
+            "stylesheet_links": [path.as_uri() for path in self._stylesheet_files(clinic)] if standalone else [],
+            "inline_css": self._clinic_css(clinic) if standalone else "",
+            ("packet" if is_packet else "handout"): item,
+        }
         try:
-            template = self.environment(clinic).get_template(BASE_TEMPLATE)
-            return template.render(
-                handout=handout,
-                topic=handout.topic,
-                clinic=clinic,
-                level=handout.level,
-                logo_url=clinic.logo.as_uri(),
-                created=created,
-                modified=modified,
-                stylesheet_links=[path.as_uri() for path in self._stylesheet_files(clinic)] if standalone else [],
-                inline_css=self._clinic_css(clinic) if standalone else "",
-            )
+            template = self.environment(clinic).get_template(PACKET_TEMPLATE if is_packet else BASE_TEMPLATE)
+            html = template.render(context)
         except jinja2.TemplateSyntaxError as error:
             where = f"{self.project.relative(Path(error.filename))}:{error.lineno}" if error.filename else "template"
             raise RenderError(f"{where}: template syntax error: {error.message}") from None
         except jinja2.TemplateError as error:
-            raise RenderError(f"{self._describe(handout)}: template error: {error}") from None
+            raise RenderError(f"{self._describe(item)}: template error: {error}") from None
+        problems = accessibility_problems(html)
+        if problems:
+            raise RenderError(f"{self._describe(item)}: not accessible: " + "; ".join(problems))
+        return html
 
     # ------------------------------------------------------------ PDF
 
@@ -201,20 +210,89 @@ class Renderer:
             f"@page {{ size: {clinic.paper}; }}\n"
         )
 
-    def pdf(self, handout: Handout) -> bytes:
-        """The handout as PDF bytes: tagged, fonts embedded, identical for identical inputs."""
-        return self.rendered(handout).data
+    def pdf(self, item: Printable, personal: Personal | None = None) -> bytes:
+        """A handout or packet as PDF bytes: tagged, fonts embedded, identical for identical inputs."""
+        return self.rendered(item, personal).data
 
-    def rendered(self, handout: Handout) -> Rendered:
+    def rendered(self, item: Printable, personal: Personal | None = None) -> Rendered:
         """The PDF bytes with their page count (known from layout, so nobody re-parses the PDF)."""
-        html = self.html(handout)
-        stylesheets = self.stylesheets(handout.clinic)
+        html = self.html(item, personal=personal)
+        stylesheets = self.stylesheets(item.clinic)
         options: dict = {"pdf_variant": None if self.pdf_variant == "plain" else self.pdf_variant}
-        with _weasyprint_warnings_fail(self._describe(handout)):
+        finisher = claim_pdf_ua if self.pdf_variant in ARCHIVAL_VARIANTS else None
+        with _weasyprint_warnings_fail(self._describe(item)):
             document = weasyprint.HTML(
                 string=html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=self._fetcher
             ).render(stylesheets=stylesheets, font_config=self._fonts, cache=self._image_cache)
-            return Rendered(document.write_pdf(**options), len(document.pages), handout.document_title)
+            data = document.write_pdf(finisher=finisher, **options)
+            return Rendered(data, len(document.pages), item.document_title)
 
-    def _describe(self, handout: Handout) -> str:
-        return f"{handout.topic.id} × {handout.clinic.id} × {handout.level.id}"
+    @staticmethod
+    def _describe(item: Printable) -> str:
+        if isinstance(item, Packet):
+            topics = "+".join(handout.topic.id for handout in item.handouts)
+            return f"packet {topics} × {item.clinic.id} × {item.level.id}"
+        return f"{item.topic.id} × {item.clinic.id} × {item.level.id}"
+
+
+def _metadata(item: Printable) -> dict[str, str]:
+    """What goes into the PDF's document information and XMP: never patient data."""
+    created, modified = document_dates(item.reviewed)
+    if isinstance(item, Packet):
+        titles = ", ".join(handout.title for handout in item.handouts)
+        description, keywords = f"Patient information packet: {titles}", f"{titles}, patient education"
+    else:
+        description, keywords = f"Patient information: {item.title}", f"{item.title}, patient education"
+    return {
+        "title": item.document_title,
+        "author": item.clinic.name,
+        "description": description,
+        "keywords": f"{keywords}, {item.level.label}",
+        "created": created,
+        "modified": modified,
+    }
+
+
+class _AccessibilityScan(HTMLParser):
+    """Finds what PDF/UA needs and WeasyPrint would only log: alt text, language, heading order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self.language = ""
+        self.last_heading = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "html":
+            self.language = (attributes.get("lang") or "").strip()
+        elif tag == "img" and not (attributes.get("alt") or "").strip():
+            self.problems.append(f"image {attributes.get('src', '?')!r} has no alt text")
+        elif len(tag) == 2 and tag[0] == "h" and tag[1].isdigit():
+            level = int(tag[1])
+            if level > self.last_heading + 1:
+                self.problems.append(f"heading <{tag}> follows <h{self.last_heading or 0}>: a heading level is skipped")
+            self.last_heading = level
+
+
+def accessibility_problems(html: str) -> list[str]:
+    """Problems that would make the PDF fail PDF/UA: refused before rendering."""
+    scan = _AccessibilityScan()
+    scan.feed(html)
+    scan.close()
+    if not scan.language:
+        scan.problems.insert(0, "the document has no language (<html lang>)")
+    return scan.problems
+
+
+_PDFUA_XMP = (
+    b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" rdf:about="" pdfuaid:part="1"/>'
+)
+
+
+def claim_pdf_ua(document, pdf) -> None:
+    """An archival PDF/A-3a file is tagged too: say so in its XMP, so it honestly claims PDF/UA-1 as well."""
+    metadata = pdf.catalog["Metadata"]
+    stream = next(obj for obj in pdf.objects if getattr(obj, "reference", None) == metadata)
+    content = b"".join(stream.stream)
+    stream.stream = [content.replace(b"</rdf:RDF>", _PDFUA_XMP + b"</rdf:RDF>", 1)]

@@ -51,7 +51,49 @@ class Handout:
 
     @property
     def reviewed_text(self) -> str:
-        return f"{self.reviewed.day} {self.reviewed:%B %Y}"
+        return long_date(self.reviewed)
+
+
+def long_date(date: dt.date) -> str:
+    """"1 November 2026": unambiguous in every country our clinics are in."""
+    return f"{date.day} {date:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Personal:
+    """A personalised copy's patient data. It is printed on the page and goes nowhere else:
+    never into file names, PDF metadata, the manifest, logs or caches."""
+
+    name: str
+    note: str = ""
+    date: dt.date | None = None
+
+    @property
+    def date_text(self) -> str:
+        return long_date(self.date) if self.date else ""
+
+
+@dataclass(frozen=True)
+class Packet:
+    """Several topics for one clinic at one level, printed as one document."""
+
+    clinic: Clinic
+    level: Level
+    handouts: tuple[Handout, ...]
+    heading: str = "Information for you"
+
+    @property
+    def language(self) -> str:
+        return self.handouts[0].language
+
+    @property
+    def document_title(self) -> str:
+        titles = ", ".join(handout.title for handout in self.handouts)
+        return f"Patient information packet: {titles} ({self.level.label})"
+
+    @property
+    def reviewed(self) -> dt.date:
+        return max(handout.reviewed for handout in self.handouts)
 
 
 def resolve(project: Project, topic: Topic, clinic: Clinic, level_id: str) -> Handout:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from weasyprint.urls import FatalURLFetchingError
 
+from . import pdf
 from .errors import HandoutsError, UsageError
 from .models import Clinic, Job, Project, Topic
 from .render import Rendered, Renderer
@@ -42,6 +43,7 @@ class Outcome:
     task: Task
     result: Rendered | None
     error: str | None
+    thumbnail: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class WorkerSettings:
     project: Project
     pdf_variant: str
     timeout: int
+    thumbnails: bool = False
     build_id: str = field(default_factory=lambda: os.urandom(8).hex())
 
 
@@ -78,12 +81,13 @@ def time_limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def render_task(renderer: Renderer, task: Task, timeout: int) -> Outcome:
+def render_task(renderer: Renderer, task: Task, timeout: int, thumbnails: bool = False) -> Outcome:
     """Render one task; every failure becomes an Outcome with a message, never an exception."""
     try:
         with time_limit(timeout):
             handout = resolve(renderer.project, task.topic, task.clinic, task.job.level)
-            return Outcome(task, renderer.rendered(handout), None)
+            rendered = renderer.rendered(handout)
+            return Outcome(task, rendered, None, pdf.thumbnail(rendered.data) if thumbnails else None)
     except HandoutsError as error:
         return Outcome(task, None, str(error))
     except HandoutTimeout as error:
@@ -110,7 +114,7 @@ def _renderer_for(settings: WorkerSettings) -> Renderer:
 
 def work(task: Task, settings: WorkerSettings) -> Outcome:
     """The function workers run: render one task with this worker's warm renderer."""
-    return render_task(_renderer_for(settings), task, settings.timeout)
+    return render_task(_renderer_for(settings), task, settings.timeout, settings.thumbnails)
 
 
 def _ignore_interrupts() -> None:

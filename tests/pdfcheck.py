@@ -1,0 +1,91 @@
+"""Read a PDF back and assert what PDF/UA and a careful portal need from it."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+FORBIDDEN = ("/JavaScript", "/OpenAction", "/Launch", "/EmbeddedFiles", "/AA")
+
+
+def _get(value):
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def structure_elements(root: DictionaryObject):
+    """Every structure element under the StructTreeRoot, in document order."""
+    stack = [_get(root["/K"])]
+    while stack:
+        node = _get(stack.pop(0))
+        if isinstance(node, ArrayObject):
+            stack[:0] = list(node)
+        elif isinstance(node, DictionaryObject) and "/S" in node:
+            yield node
+            if "/K" in node:
+                stack.insert(0, node["/K"])
+
+
+def _all_keys(obj, seen: set[int]) -> set[str]:
+    """Every dictionary key reachable from ``obj`` (to find forbidden actions anywhere)."""
+    keys: set[str] = set()
+    todo = [obj]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, IndirectObject):
+            if item.idnum in seen:
+                continue
+            seen.add(item.idnum)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            keys.update(item.keys())
+            todo.extend(value for key, value in item.items() if key not in ("/Parent", "/P"))
+        elif isinstance(item, ArrayObject):
+            todo.extend(item)
+    return keys
+
+
+def assert_accessible(data: bytes, language: str = "en") -> list[str]:
+    """PDF/UA essentials; returns the heading tags in order (for further checks)."""
+    reader = PdfReader(io.BytesIO(data))
+    catalog = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in catalog, "not tagged"
+    assert bool(_get(catalog["/MarkInfo"])["/Marked"])
+    assert str(catalog["/Lang"]) == language
+    assert str(reader.metadata["/Title"]).strip()
+    assert bool(_get(catalog["/ViewerPreferences"])["/DisplayDocTitle"])
+    headings, figures = [], 0
+    for element in structure_elements(_get(catalog["/StructTreeRoot"])):
+        tag = str(element["/S"])
+        if tag in ("/H1", "/H2", "/H3", "/H4", "/H5", "/H6"):
+            headings.append(tag[1:])
+        if tag == "/Figure":
+            figures += 1
+            assert str(element.get("/Alt", "")).strip(), "a Figure without alt text"
+    assert figures >= 1, "the logo should be a Figure"
+    levels = [int(h[1]) for h in headings]
+    assert levels and levels[0] == 1
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1, f"heading level skipped: {headings}"
+    keys = _all_keys(reader.trailer["/Root"], set())
+    assert not keys & set(FORBIDDEN), keys & set(FORBIDDEN)
+    return headings
+
+
+def qpdf_check(data: bytes) -> None:
+    """``qpdf --check`` must pass (skipped where qpdf is not installed; CI installs it)."""
+    import pytest
+
+    if shutil.which("qpdf") is None:
+        pytest.skip("qpdf is not installed")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "file.pdf"
+        path.write_bytes(data)
+        result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -101,6 +101,18 @@ def list_command(state: _State) -> None:
 
 # ---------------------------------------------------------------- render
 
+
+def format_option(help_text: str):
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
+
+
 thumbnail_option = click.option(
     "--thumbnail", is_flag=True, help="Also write a PNG of page 1 beside each PDF (for portal previews)."
 )
@@ -131,8 +143,12 @@ variant_option = click.option(
     help="File to write. Default: <output>/<clinic>/<topic>.<level>.<language>.pdf (or .html).",
 )
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF (to debug templates).")
-@click.option("--for", "for_name", metavar="NAME",
-              help="Personalise: print 'Prepared for NAME' and a notes area on page 1. Printed on the page only.")
+@click.option(
+    "--for",
+    "for_name",
+    metavar="NAME",
+    help="Personalise: print 'Prepared for NAME' and a notes area on page 1. Printed on the page only.",
+)
 @click.option("--note", metavar="TEXT", help="With --for: notes from the care team, printed on page 1.")
 @click.option("--date", "for_date", metavar="YYYY-MM-DD", help="With --for: the date printed on the copy.")
 @thumbnail_option
@@ -225,14 +241,7 @@ def _only_clinic(project: Project) -> str:
     help="Seconds one handout may take before it is stopped (0: no limit).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json prints a machine-readable summary.",
-)
+@format_option("json prints a machine-readable summary.")
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -382,8 +391,9 @@ def _print_report(report: builder.BuildReport, project: Project, elapsed: float,
 @click.argument("topics", nargs=-1, required=True)
 @click.option("--clinic", "clinic_id", help="Clinic id. Needed when there are several.")
 @click.option("--level", help="Reading level id. Default: the project's default_level.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="PDF file to write.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file to write."
+)
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
 @variant_option
 @ignore_check_option
@@ -396,7 +406,11 @@ def packet(state: _State, topics, clinic_id, level, output, as_html, pdf_variant
     """
     project = state.project
     the_packet, renderer = builder.packet_one(
-        project, list(topics), clinic_id or _only_clinic(project), level or project.default_level, pdf_variant,
+        project,
+        list(topics),
+        clinic_id or _only_clinic(project),
+        level or project.default_level,
+        pdf_variant,
         ignore_check,
     )
     data = renderer.html(the_packet, standalone=True).encode() if as_html else renderer.pdf(the_packet)
@@ -413,8 +427,13 @@ def export() -> None:
 
 @export.command("fhir")
 @click.option("--embed", is_flag=True, help="Put each PDF in its DocumentReference (base64) instead of its path.")
-@click.option("-o", "--output", "target", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write to. Default: <output>/fhir.")
+@click.option(
+    "-o",
+    "--output",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write to. Default: <output>/fhir.",
+)
 @pass_state
 def export_fhir_command(state: _State, embed: bool, target: Path | None) -> None:
     """FHIR R4 DocumentReference JSON for every PDF in the manifest, and one Bundle per clinic.
@@ -434,14 +453,7 @@ def export_fhir_command(state: _State, embed: bool, target: Path | None) -> None
 @click.option("--clinic", "clinics", multiple=True, help="Only this clinic (repeatable).")
 @click.option("--level", "levels", multiple=True, help="Only this reading level (repeatable).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json prints the machine-readable report described in the README.",
-)
+@format_option("json prints the machine-readable report described in the README.")
 @pass_state
 def check(state: _State, topics, clinics, levels, strict, output_format) -> None:
     """Check content, clinics and templates; measure reading grades. Reports every finding at once.

@@ -123,6 +123,7 @@ class Renderer:
     _fonts: FontConfiguration = field(default_factory=FontConfiguration, init=False, repr=False)
     _environments: dict[str, jinja2.Environment] = field(default_factory=dict, init=False, repr=False)
     _stylesheets: dict[str, list[weasyprint.CSS]] = field(default_factory=dict, init=False, repr=False)
+    _base_sheet: weasyprint.CSS | None = field(default=None, init=False, repr=False)
     _image_cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -179,12 +180,15 @@ class Renderer:
     # ------------------------------------------------------------ PDF
 
     def stylesheets(self, clinic: Clinic) -> list[weasyprint.CSS]:
-        """Base CSS, the clinic's colours and paper, then the clinic's own CSS; parsed once per clinic."""
+        """Base CSS (parsed once, so its fonts load once), the clinic's colours and paper, then the
+        clinic's own CSS (parsed once per clinic)."""
         if clinic.id not in self._stylesheets:
             base, *overrides = self._stylesheet_files(clinic)
             with _weasyprint_warnings_fail(f"stylesheets for clinic {clinic.id!r}"):
+                if self._base_sheet is None:
+                    self._base_sheet = self._css_file(base)
                 sheets = [
-                    self._css_file(base),
+                    self._base_sheet,
                     weasyprint.CSS(string=self._clinic_css(clinic), font_config=self._fonts),
                 ]
                 sheets.extend(self._css_file(path) for path in overrides)
@@ -285,9 +289,7 @@ def accessibility_problems(html: str) -> list[str]:
     return scan.problems
 
 
-_PDFUA_XMP = (
-    b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" rdf:about="" pdfuaid:part="1"/>'
-)
+_PDFUA_XMP = b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" rdf:about="" pdfuaid:part="1"/>'
 
 
 def claim_pdf_ua(document, pdf) -> None:

@@ -55,7 +55,7 @@ class Handout:
 
 
 def long_date(date: dt.date) -> str:
-    """"1 November 2026": unambiguous in every country our clinics are in."""
+    """ "1 November 2026": unambiguous in every country our clinics are in."""
     return f"{date.day} {date:%B %Y}"
 
 

@@ -208,7 +208,9 @@ def test_manifest_shape_and_determinism(tmp_path: Path, capsys: pytest.CaptureFi
             "sha256",
             "input_key",
             "title",
+            "reviewed",
             "reading_grade",
+            "thumbnail",
         }
         assert entry["path"] == f"{entry['clinic']}/{entry['topic']}.{entry['level']}.{entry['language']}.pdf"
         assert entry["pages"] >= 1 and len(entry["sha256"]) == 64 and len(entry["input_key"]) == 64

@@ -161,8 +161,10 @@ def main() -> None:
     print(f"  build (1 job) is {shell_ms / single_ms:.1f}× faster than the shell loop")
     print(f"no-op rebuild: {noop:.2f} s = {100 * noop / full:.2f} % of the full build  (target ≤ 2 %)")
     print(f"peak RSS per worker: {peak_worker:.0f} MiB")
-    print(f"warm renderer RSS after 50 handouts: {after_50:.0f} MiB; after {args.long}: {after_long:.0f} MiB"
-          f" ({after_long - after_50:+.0f} MiB)")
+    print(
+        f"warm renderer RSS after 50 handouts: {after_50:.0f} MiB; after {args.long}: {after_long:.0f} MiB"
+        f" ({after_long - after_50:+.0f} MiB)"
+    )
 
 
 if __name__ == "__main__":

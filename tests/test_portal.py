@@ -161,8 +161,11 @@ def test_packet(project_dir: Path, capsys) -> None:
     data = (project_dir / "packet.pdf").read_bytes()
     reader = PdfReader(io.BytesIO(data))
     pages = len(reader.pages)
-    outline = {item.title: reader.get_destination_page_number(item) + 1 for item in reader.outline
-               if not isinstance(item, list)}
+    outline = {
+        item.title: reader.get_destination_page_number(item) + 1
+        for item in reader.outline
+        if not isinstance(item, list)
+    }
     assert outline["Information for you"] == 1
     assert 1 < outline["Endplate sclerosis"] < outline["Subchondral sclerosis"] <= pages
     cover = reader.pages[0].extract_text()

@@ -8,8 +8,8 @@ Run from the repository root (takes several minutes on 2 cores):
 Prints, in one run: ms per handout for `handouts build` (all cores, and one job),
 for a plain in-process WeasyPrint loop over the same HTML (the floor), and for a
 shell loop calling the `weasyprint` command once per handout; the no-op rebuild
-time as a fraction of the full build; peak RSS per worker; and the memory of one
-warm renderer after 50 and after --long handouts (it must stay flat).
+time as a fraction of the full build; and peak RSS per worker, for a short build
+and for the whole matrix (it must stay flat).
 """
 
 from __future__ import annotations
@@ -57,13 +57,6 @@ def make_project(root: Path, clinics: int, topics: int) -> None:
         yaml.write_text(text.replace("name: ", f"name: Clinic {index + 1} · ", 1), encoding="utf-8")
 
 
-def rss_mib() -> float:
-    """Resident memory of this process now (Linux), in MiB."""
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def timed_build(project, jobs: int, force: bool = True) -> tuple[float, int]:
     the_plan = builder.plan(project)
     started = time.perf_counter()
@@ -103,18 +96,26 @@ def shell_loop(html_files: list[Path], out: Path) -> float:
     return time.perf_counter() - started
 
 
-def memory_over_long_run(project, count: int) -> tuple[float, float]:
-    """RSS of one warm renderer (what each worker keeps) after 50 and after ``count`` handouts."""
-    renderer = Renderer(project)
-    the_plan = builder.plan(project)
-    jobs = the_plan.jobs
-    after_50 = 0.0
-    for index in range(count):
-        job = jobs[index % len(jobs)]
-        renderer.pdf(resolve(project, the_plan.topics[job.topic], the_plan.clinics[job.clinic], job.level))
-        if index + 1 == 50:
-            after_50 = rss_mib()
-    return after_50, rss_mib()
+WORKER_PEAK = """
+import resource, sys
+from handouts.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as done:
+    assert not done.code, done.code
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+"""
+
+
+def worker_peak_mib(root: Path, *argv: str) -> int:
+    """Peak RSS of any worker of one `handouts build` run in a fresh process (MiB)."""
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_PEAK, "--project", str(root), "build", "--quiet", "--force", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -122,7 +123,6 @@ def main() -> None:
     parser.add_argument("--clinics", type=int, default=20)
     parser.add_argument("--topics", type=int, default=10)
     parser.add_argument("--shell-sample", type=int, default=20, help="handouts for the weasyprint-command loop")
-    parser.add_argument("--long", type=int, default=1000, help="handouts for the memory check")
     args = parser.parse_args()
     jobs = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="handouts-bench-") as temporary:
@@ -147,7 +147,12 @@ def main() -> None:
         step = max(1, len(html_files) // args.shell_sample)
         sample = html_files[::step][: args.shell_sample]  # spread over clinics, topics and levels
         shell = shell_loop(sample, plain_out)
-        after_50, after_long = memory_over_long_run(project, args.long)
+        first_topics = [
+            arg for topic in sorted(project.content_dir.glob("*.yaml"))[:1] for arg in ("--topic", topic.stem)
+        ]
+        short_peak = worker_peak_mib(root, "--jobs", str(jobs), *first_topics)
+        long_peak = worker_peak_mib(root, "--jobs", str(jobs))
+        short_count = len(builder.plan(project, topics=[first_topics[1]]).jobs)
 
     per = lambda seconds, count: 1000 * seconds / count  # noqa: E731
     build_ms, single_ms, plain_ms = per(full, built), per(single, built), per(plain, len(html_files))
@@ -162,8 +167,8 @@ def main() -> None:
     print(f"no-op rebuild: {noop:.2f} s = {100 * noop / full:.2f} % of the full build  (target ≤ 2 %)")
     print(f"peak RSS per worker: {peak_worker:.0f} MiB")
     print(
-        f"warm renderer RSS after 50 handouts: {after_50:.0f} MiB; after {args.long}: {after_long:.0f} MiB"
-        f" ({after_long - after_50:+.0f} MiB)"
+        f"peak RSS per worker, fresh build of {short_count} handouts: {short_peak} MiB;"
+        f" of {total}: {long_peak} MiB ({long_peak - short_peak:+d} MiB)"
     )
 
 

@@ -125,16 +125,22 @@ def _pool_work(arguments: tuple[Task, WorkerSettings]) -> Outcome:
     return work(*arguments)
 
 
+# WeasyPrint's layout (Pango, natively) keeps some 20-70 KB per document; a worker is
+# replaced after this many handouts so that memory stays flat however long the build.
+HANDOUTS_PER_WORKER = 200
+
+
 def render_locally(tasks: list[Task], settings: WorkerSettings, jobs: int) -> Iterator[Outcome]:
-    """Outcomes as they finish: in this process for one job, else in a pool of ``jobs`` processes."""
-    if jobs <= 1 or len(tasks) <= 1:
+    """Outcomes as they finish: in this process for a few handouts, else in a pool of ``jobs`` processes."""
+    if len(tasks) <= 1 or (jobs <= 1 and len(tasks) <= HANDOUTS_PER_WORKER):
         for task in tasks:
             yield work(task, settings)
         return
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(jobs, len(tasks)), _ignore_interrupts) as pool:
+    workers = max(1, min(jobs, len(tasks)))
+    with context.Pool(workers, _ignore_interrupts, maxtasksperchild=HANDOUTS_PER_WORKER) as pool:
         yield from pool.imap_unordered(_pool_work, [(task, settings) for task in tasks], chunksize=1)
 
 

@@ -22,6 +22,7 @@ from .errors import ConfigError, GateError, HandoutsError, LockedError, RenderEr
 from .fhir import DEFAULT_FOLDER as FHIR_FOLDER
 from .fhir import export as export_fhir
 from .models import Project
+from .outputs import write_atomic
 from .render import DEFAULT_VARIANT, PDF_VARIANTS
 from .resolve import Personal
 from .scaffold import init_project
@@ -189,11 +190,11 @@ def render(
 
 
 def _write(output: Path, data: bytes, thumbnail: bool) -> None:
-    builder.write_atomic(output, data)
+    write_atomic(output, data)
     click.echo(f"wrote {output} ({len(data):,} bytes)")
     if thumbnail:
         png = output.with_suffix(".png")
-        builder.write_atomic(png, pdf.thumbnail(data))
+        write_atomic(png, pdf.thumbnail(data))
         click.echo(f"wrote {png}")
 
 

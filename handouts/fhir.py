@@ -15,9 +15,9 @@ import uuid
 from pathlib import Path
 
 from . import loading
-from .build import Entry, read_manifest, write_atomic
 from .errors import UsageError
 from .models import Clinic, Project
+from .outputs import Entry, read_manifest, write_atomic
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://handouts.invalid/fhir")
 LOINC_EDUCATION_NOTE = {"system": "http://loinc.org", "code": "34895-3", "display": "Education note"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from handouts import build as builder
-from handouts import loading, pdf
+from handouts import loading, outputs, pdf
 from handouts.errors import UsageError
 
 from .conftest import copy_project
@@ -226,9 +226,9 @@ def test_manifest_shape_and_determinism(tmp_path: Path, capsys: pytest.CaptureFi
 
 def run_build_process(project: Path, *argv: str, crash_at: int | None = None) -> int:
     """``handouts build`` in its own process (so it can be killed); returns its exit code."""
-    environment = {key: value for key, value in os.environ.items() if key != builder.CRASH_VARIABLE}
+    environment = {key: value for key, value in os.environ.items() if key != outputs.CRASH_VARIABLE}
     if crash_at is not None:
-        environment[builder.CRASH_VARIABLE] = str(crash_at)
+        environment[outputs.CRASH_VARIABLE] = str(crash_at)
     result = subprocess.run(
         [sys.executable, "-m", "handouts", "build", "--jobs", "1", "--quiet", *argv],
         cwd=project,

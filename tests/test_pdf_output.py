@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from handouts import loading, pdf
-from handouts.build import MANIFEST
+from handouts.outputs import MANIFEST
 
 from .conftest import REPO
 

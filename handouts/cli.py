@@ -177,6 +177,8 @@ def render(
     """
     project = state.project
     personal = personal_details(for_name, note, for_date)
+    if personal and output is None:
+        raise UsageError("a personalised copy needs -o FILE: it never goes into the shared output folder")
     clinic_id = clinic_id or _only_clinic(project)
     level = level or project.default_level
     handout, renderer = builder.render_one(project, topic, clinic_id, level, pdf_variant, ignore_check)

@@ -201,10 +201,13 @@ def test_personalised_copy_keeps_patient_data_on_the_page(
     note = f"Walk daily. Call {canary}-note if worse."
     caplog.set_level(logging.DEBUG)
     started = time.time()
-    code, out, err = run_cli(capsys, *render_args("--for", f"Ada {canary}", "--note", note, "--date", "2026-11-21"))
+    personal = ["--for", f"Ada {canary}", "--note", note, "--date", "2026-11-21"]
+    code, _, err = run_cli(capsys, *render_args(*personal))
+    assert code == 2 and "needs -o FILE" in err  # never into the shared output folder by default
+    code, out, err = run_cli(capsys, *render_args(*personal, "-o", "copy-for-patient.pdf"))
     assert code == 0, err
-    written = project_dir / "output" / CLINIC / f"{TOPIC}.easy.en.pdf"
-    data = written.read_bytes()
+    data = (project_dir / "copy-for-patient.pdf").read_bytes()
+    assert files_under(project_dir / "output") == []
 
     first_page = PdfReader(io.BytesIO(data)).pages[0].extract_text()
     assert f"Prepared for Ada {canary}" in first_page

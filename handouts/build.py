@@ -342,6 +342,20 @@ def gate_message(errors: list) -> str:
     return f"refused: it does not pass 'handouts check' (use --ignore-check to make it anyway)\n{lines}"
 
 
+def _load_checked(
+    project: Project, topic_ids: list[str], clinic_id: str, level: str, ignore_check: bool, what: str
+) -> tuple[dict[str, Topic], Clinic]:
+    """Load the topics and the clinic, then run the gate for every topic (see README, "The gate")."""
+    if level not in project.levels:
+        raise UsageError(f"no level {level!r}; available: {', '.join(project.levels)}")
+    topics, clinics = loading.load_all(project, topic_ids, [clinic_id])
+    clinic, gate = clinics[clinic_id], Gate(project)
+    refused = list(dict.fromkeys(e for topic_id in topic_ids for e in gate.errors(topics[topic_id], clinic, level)))
+    if refused and not ignore_check:
+        raise GateError(f"{what} × {clinic_id} × {level}: " + gate_message(refused), refused)
+    return topics, clinic
+
+
 def render_one(
     project: Project,
     topic_id: str,
@@ -354,14 +368,8 @@ def render_one(
 
     Raises :class:`GateError` when the handout fails ``handouts check`` and ``ignore_check`` is false.
     """
-    if level not in project.levels:
-        raise UsageError(f"no level {level!r}; available: {', '.join(project.levels)}")
-    topics, clinics = loading.load_all(project, [topic_id], [clinic_id])
-    topic, clinic = topics[topic_id], clinics[clinic_id]
-    refused = Gate(project).errors(topic, clinic, level)
-    if refused and not ignore_check:
-        raise GateError(f"{topic_id} × {clinic_id} × {level}: " + gate_message(refused), refused)
-    return resolve(project, topic, clinic, level), Renderer(project, pdf_variant)
+    topics, clinic = _load_checked(project, [topic_id], clinic_id, level, ignore_check, topic_id)
+    return resolve(project, topics[topic_id], clinic, level), Renderer(project, pdf_variant)
 
 
 def packet_one(
@@ -373,14 +381,8 @@ def packet_one(
     ignore_check: bool = False,
 ) -> tuple[Packet, Renderer]:
     """Load, check and resolve several topics into one packet (see :func:`render_one`)."""
-    if level not in project.levels:
-        raise UsageError(f"no level {level!r}; available: {', '.join(project.levels)}")
     if len(set(topic_ids)) != len(topic_ids):
         raise UsageError("a packet lists each topic once")
-    topics, clinics = loading.load_all(project, topic_ids, [clinic_id])
-    clinic, gate = clinics[clinic_id], Gate(project)
-    refused = [error for topic_id in topic_ids for error in gate.errors(topics[topic_id], clinic, level)]
-    if refused and not ignore_check:
-        raise GateError(f"packet × {clinic_id} × {level}: " + gate_message(list(dict.fromkeys(refused))), refused)
+    topics, clinic = _load_checked(project, topic_ids, clinic_id, level, ignore_check, "packet")
     handouts = tuple(resolve(project, topics[topic_id], clinic, level) for topic_id in topic_ids)
     return Packet(clinic, project.levels[level], handouts), Renderer(project, pdf_variant)

@@ -21,7 +21,7 @@ import jinja2
 from . import loading, markup, readability
 from .errors import ConfigError, Diagnostic
 from .models import Clinic, Level, Position, Project, Topic
-from .render import BASE_STYLESHEET, CLINIC_STYLESHEET, Renderer
+from .render import BASE_STYLESHEET, CLINIC_STYLESHEET, template_environment
 from .resolve import term_is_used
 
 ERROR, WARNING = "error", "warning"
@@ -354,7 +354,7 @@ def check_clinic(project: Project, clinic: Clinic) -> list[Diagnostic]:
 
 def check_templates(project: Project, clinic: Clinic) -> list[Diagnostic]:
     """Compile every template on the clinic's search path (its overrides, then the base)."""
-    environment = Renderer(project).environment(clinic)
+    environment = template_environment(project, clinic)
     names = {
         path.relative_to(folder).as_posix()
         for folder in (clinic.folder, project.templates_dir)

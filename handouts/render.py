@@ -107,6 +107,18 @@ def document_dates(reviewed: dt.date) -> tuple[str, str]:
     return created, created
 
 
+def template_environment(project: Project, clinic: Clinic) -> jinja2.Environment:
+    """Template search path: the clinic's folder first, then the project's base templates."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(clinic.folder), str(project.templates_dir)]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
 @dataclass(frozen=True)
 class Rendered:
     data: bytes
@@ -134,17 +146,8 @@ class Renderer:
     # ------------------------------------------------------------ HTML
 
     def environment(self, clinic: Clinic) -> jinja2.Environment:
-        """Template search path: the clinic's folder first, then the project's base templates."""
         if clinic.id not in self._environments:
-            loader = jinja2.FileSystemLoader([str(clinic.folder), str(self.project.templates_dir)])
-            self._environments[clinic.id] = jinja2.Environment(
-                loader=loader,
-                autoescape=True,
-                undefined=jinja2.StrictUndefined,
-                trim_blocks=True,
-                lstrip_blocks=True,
-                keep_trailing_newline=True,
-            )
+            self._environments[clinic.id] = template_environment(self.project, clinic)
         return self._environments[clinic.id]
 
     def html(self, item: Printable, standalone: bool = False, personal: Personal | None = None) -> str:

@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO))
 
 from handouts import build as builder  # noqa: E402
 from handouts import loading  # noqa: E402
-from handouts.render import Renderer  # noqa: E402
-from handouts.resolve import resolve  # noqa: E402
+from handouts.templates import Templates  # noqa: E402
+from handouts.views import handout_view  # noqa: E402
 
 PALETTE = ["#1d4e89", "#0b5d45", "#6a1b4d", "#7a3b00", "#263238", "#004d61", "#3e2a78", "#5b3000"]
 
@@ -68,13 +68,13 @@ def timed_build(project, jobs: int, force: bool = True) -> tuple[float, int]:
 
 def write_html(project, folder: Path) -> list[Path]:
     """The exact HTML each handout is made from, as standalone files linking their stylesheets."""
-    renderer = Renderer(project)
+    templates = Templates(project)
     the_plan = builder.plan(project)
     paths = []
     for job in the_plan.jobs:
-        handout = resolve(project, the_plan.topics[job.topic], the_plan.clinics[job.clinic], job.level)
+        handout = handout_view(project, the_plan.topics[job.topic], the_plan.clinics[job.clinic], job.level)
         path = folder / (job.path.replace("/", "__")[: -len(".pdf")] + ".html")
-        path.write_text(renderer.html(handout, standalone=True), encoding="utf-8")
+        path.write_text(templates.html(handout, standalone=True), encoding="utf-8")
         paths.append(path)
     return paths
 

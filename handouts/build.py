@@ -2,9 +2,12 @@
 write every file atomically and finish with ``manifest.json``.
 
 Crash safety rests on two rules: a file only ever appears under its final name by
-an atomic rename (:func:`outputs.write_atomic`); and the manifest never lists a
+an atomic rename (:func:`outfolder.write_atomic`); and the manifest never lists a
 file that is about to change (entries are dropped before their files are
 rewritten, and the full manifest is written last).
+
+WeasyPrint is imported only when something is to be rendered (``workers``), so a
+dry run or an up-to-date build stays fast.
 """
 
 from __future__ import annotations
@@ -12,30 +15,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
-
-import weasyprint
+from typing import TYPE_CHECKING, Protocol
 
 from . import __version__, loading
-from .check import Gate
-from .errors import ConfigError, GateError, UsageError
+from .check import GATE_REFUSAL, Gate
+from .defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT
+from .errors import ConfigError, Diagnostic, UsageError
+from .manifest import Entry, read_manifest, write_manifest
 from .models import Clinic, Job, Project, Topic
-from .outputs import (
-    Entry,
-    file_sha256,
-    output_lock,
-    read_manifest,
-    remove_temporaries,
-    write_atomic,
-    write_manifest,
-)
-from .render import DEFAULT_VARIANT, Renderer
-from .resolve import Packet, resolve
-from .workers import Outcome, Task, WorkerSettings, render_locally, render_on_dask
+from .outfolder import file_sha256, output_lock, output_name, remove_temporaries, write_atomic
 
-DEFAULT_TIMEOUT = 120
+if TYPE_CHECKING:
+    from .workers import Outcome
 
 
 # ---------------------------------------------------------------- plan
@@ -43,8 +38,16 @@ DEFAULT_TIMEOUT = 120
 
 @dataclass(frozen=True)
 class Failure:
+    """A handout (or a topic or clinic file) that could not be made, and why."""
+
     name: str
-    message: str
+    diagnostics: tuple[Diagnostic, ...]
+    headline: str = ""
+
+    @property
+    def message(self) -> str:
+        """The headline (when there is one), then every diagnostic on its own line."""
+        return "\n".join([*([self.headline] if self.headline else []), *map(str, self.diagnostics)])
 
 
 @dataclass
@@ -55,11 +58,6 @@ class Plan:
     topics: dict[str, Topic]
     clinics: dict[str, Clinic]
     failures: list[Failure] = field(default_factory=list)
-
-
-def output_name(topic: Topic, clinic: Clinic, level: str) -> str:
-    """``<clinic>/<topic>.<level>.<language>.pdf``: ids only, never patient data."""
-    return f"{clinic.id}/{topic.id}.{level}.{topic.language}.pdf"
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -82,16 +80,6 @@ def in_shard(job: Job, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest[:8], "big") % n == k - 1
 
 
-def select_ids(kind: str, wanted: Iterable[str] | None, available: list[str]) -> list[str]:
-    """The ``wanted`` ids (each checked to exist), or all ``available`` ones when none are named."""
-    wanted = list(wanted or [])
-    for item in wanted:
-        loading.check_id(kind, item)
-        if item not in available:
-            raise UsageError(f"no {kind} {item!r}; available: {', '.join(available) or 'none'}")
-    return wanted or available
-
-
 def plan(
     project: Project,
     topics: Iterable[str] | None = None,
@@ -100,9 +88,9 @@ def plan(
     shard: tuple[int, int] | None = None,
 ) -> Plan:
     """Load what the filters name and list the jobs; a file that fails to load fails its jobs only."""
-    topic_ids = select_ids("topic", topics, loading.topic_ids(project))
-    clinic_ids = select_ids("clinic", clinics, loading.clinic_ids(project))
-    level_ids = select_ids("level", levels, list(project.levels))
+    topic_ids = loading.select_ids("topic", topics, loading.topic_ids(project))
+    clinic_ids = loading.select_ids("clinic", clinics, loading.clinic_ids(project))
+    level_ids = loading.select_ids("level", levels, list(project.levels))
     result = Plan(jobs=[], topics={}, clinics={})
     for kind, ids, load, into in (
         ("topic", topic_ids, loading.load_topic, result.topics),
@@ -112,7 +100,7 @@ def plan(
             try:
                 into[item] = load(project, item)
             except ConfigError as error:
-                result.failures.append(Failure(f"{kind} {item}", str(error)))
+                result.failures.append(Failure(f"{kind} {item}", tuple(error.diagnostics)))
     owners: dict[str, Job] = {}
     for clinic in result.clinics.values():
         for topic in result.topics.values():
@@ -140,7 +128,7 @@ class InputKeys:
             path for path in _files_under(project.templates_dir) if not path.is_relative_to(project.clinics_dir)
         ]
         self._common = self._combine(
-            [f"handouts {__version__}", f"weasyprint {weasyprint.__version__}", json.dumps(options, sort_keys=True)]
+            [f"handouts {__version__}", f"weasyprint {version('weasyprint')}", json.dumps(options, sort_keys=True)]
             + [self._hash_file(project.root / loading.PROJECT_FILE)]
             + [f"{project.relative(path)} {self._hash_file(path)}" for path in base_files]
         )
@@ -155,6 +143,7 @@ class InputKeys:
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def key(self, job: Job, topic: Topic, clinic: Clinic) -> str:
+        """The input key of one job: common inputs, its path and level, its topic and its clinic's files."""
         clinic_files = [f"{self.project.relative(p)} {self._hash_file(p)}" for p in _files_under(clinic.folder)]
         return self._combine([self._common, job.path, job.level, self._hash_file(topic.path), *clinic_files])
 
@@ -168,6 +157,8 @@ def _files_under(folder: Path) -> list[Path]:
 
 @dataclass
 class BuildOptions:
+    """How to build: the command's options."""
+
     force: bool = False
     dry_run: bool = False
     prune: bool = False
@@ -200,14 +191,31 @@ class BuildReport:
     interrupted: bool = False
 
     def to_build_paths(self) -> set[str]:
+        """Output paths of the handouts to (re)build."""
         return {job.path for job in self.to_build}
 
     @property
     def ok(self) -> bool:
+        """Nothing failed and nobody interrupted."""
         return not self.failed and not self.interrupted
 
 
-Progress = Callable[[str, str], None]  # (event, name): "built" | "skipped" | "failed"
+class Progress(Protocol):
+    """Told how many handouts are planned, then of each one as it is built, skipped or failed."""
+
+    def start(self, total: int) -> None:
+        """``total`` handouts are planned."""
+
+    def __call__(self, event: str, name: str) -> None:
+        """``event`` is "built", "skipped" or "failed"; ``name`` is ``clinic/topic.level``."""
+
+
+class _Silent:
+    def start(self, total: int) -> None:
+        pass
+
+    def __call__(self, event: str, name: str) -> None:
+        pass
 
 
 def _stale_paths(project: Project, output_dir: Path, previous: dict[str, Entry]) -> list[str]:
@@ -230,7 +238,8 @@ def build(
 ) -> BuildReport:
     """Make every planned handout that is out of date; see the module docstring for the guarantees."""
     options = options or BuildOptions()
-    notify = progress or (lambda event, name: None)
+    notify = progress or _Silent()
+    notify.start(len(the_plan.jobs))
     report = BuildReport(failed=list(the_plan.failures))
     output_dir = project.output_dir
     with output_lock(output_dir):
@@ -248,11 +257,11 @@ def build(
                 continue
             refused = gate.errors(topic, clinic, job.level)
             if refused and not options.ignore_check:
-                report.failed.append(Failure(job.name, gate_message(refused)))
+                report.failed.append(Failure(job.name, tuple(refused), GATE_REFUSAL))
                 notify("failed", job.name)
                 continue
-            tasks.append(Task(job, topic, clinic, input_key, gate.grades[(topic.id, job.level)]))
-        report.to_build = [task.job for task in tasks]
+            tasks.append((job, input_key, gate.grades[(topic.id, job.level)]))
+        report.to_build = [job for job, _, _ in tasks]
         report.stale = _stale_paths(project, output_dir, previous)
         if options.dry_run:
             return report
@@ -261,11 +270,7 @@ def build(
             entries = {path: entry for path, entry in entries.items() if path not in report.stale}
         if entries != previous:
             write_manifest(output_dir, entries)  # never list a file that is about to change
-        settings = WorkerSettings(project, options.pdf_variant, options.timeout, options.thumbnails)
-        if options.scheduler and tasks:
-            outcomes = render_on_dask(tasks, settings, options.scheduler)
-        else:
-            outcomes = render_locally(tasks, settings, options.jobs)
+        outcomes = _render(project, the_plan, tasks, options)
         try:
             for outcome in outcomes:
                 _record(output_dir, outcome, entries, report, notify)
@@ -276,6 +281,21 @@ def build(
                 report.pruned = _prune(output_dir, report.stale)
             write_manifest(output_dir, entries)
     return report
+
+
+def _render(project: Project, the_plan: Plan, planned: list, options: BuildOptions) -> Iterable[Outcome]:
+    """Outcomes of the planned jobs, as they finish (WeasyPrint is imported here, not before)."""
+    if not planned:
+        return []
+    from .workers import Task, WorkerSettings, render_locally, render_on_dask
+
+    tasks = [
+        Task(job, the_plan.topics[job.topic], the_plan.clinics[job.clinic], key, grade) for job, key, grade in planned
+    ]
+    settings = WorkerSettings(project, options.pdf_variant, options.timeout, options.thumbnails)
+    if options.scheduler:
+        return render_on_dask(tasks, settings, options.scheduler)
+    return render_locally(tasks, settings, options.jobs)
 
 
 def _up_to_date(output_dir: Path, entry: Entry | None, input_key: str) -> bool:
@@ -292,7 +312,7 @@ def _record(
 ) -> None:
     job = outcome.task.job
     if outcome.result is None:
-        report.failed.append(Failure(job.name, outcome.error or "unknown error"))
+        report.failed.append(Failure(job.name, outcome.diagnostics))
         notify("failed", job.name)
         return
     data = outcome.result.data
@@ -335,54 +355,3 @@ def _prune(output_dir: Path, stale: list[str]) -> list[str]:
                 path.unlink()
                 removed.append(path.relative_to(output_dir).as_posix())
     return removed
-
-
-def gate_message(errors: list) -> str:
-    lines = "\n".join(str(error) for error in errors)
-    return f"refused: it does not pass 'handouts check' (use --ignore-check to make it anyway)\n{lines}"
-
-
-def _load_checked(
-    project: Project, topic_ids: list[str], clinic_id: str, level: str, ignore_check: bool, what: str
-) -> tuple[dict[str, Topic], Clinic]:
-    """Load the topics and the clinic, then run the gate for every topic (see README, "The gate")."""
-    if level not in project.levels:
-        raise UsageError(f"no level {level!r}; available: {', '.join(project.levels)}")
-    topics, clinics = loading.load_all(project, topic_ids, [clinic_id])
-    clinic, gate = clinics[clinic_id], Gate(project)
-    refused = list(dict.fromkeys(e for topic_id in topic_ids for e in gate.errors(topics[topic_id], clinic, level)))
-    if refused and not ignore_check:
-        raise GateError(f"{what} × {clinic_id} × {level}: " + gate_message(refused), refused)
-    return topics, clinic
-
-
-def render_one(
-    project: Project,
-    topic_id: str,
-    clinic_id: str,
-    level: str,
-    pdf_variant: str = DEFAULT_VARIANT,
-    ignore_check: bool = False,
-):
-    """Load, check and resolve a single handout; returns ``(handout, renderer)`` ready for html()/pdf().
-
-    Raises :class:`GateError` when the handout fails ``handouts check`` and ``ignore_check`` is false.
-    """
-    topics, clinic = _load_checked(project, [topic_id], clinic_id, level, ignore_check, topic_id)
-    return resolve(project, topics[topic_id], clinic, level), Renderer(project, pdf_variant)
-
-
-def packet_one(
-    project: Project,
-    topic_ids: list[str],
-    clinic_id: str,
-    level: str,
-    pdf_variant: str = DEFAULT_VARIANT,
-    ignore_check: bool = False,
-) -> tuple[Packet, Renderer]:
-    """Load, check and resolve several topics into one packet (see :func:`render_one`)."""
-    if len(set(topic_ids)) != len(topic_ids):
-        raise UsageError("a packet lists each topic once")
-    topics, clinic = _load_checked(project, topic_ids, clinic_id, level, ignore_check, "packet")
-    handouts = tuple(resolve(project, topics[topic_id], clinic, level) for topic_id in topic_ids)
-    return Packet(clinic, project.levels[level], handouts), Renderer(project, pdf_variant)

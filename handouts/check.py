@@ -2,8 +2,8 @@
 
 Structure (the loader's findings plus cross-references), readability per topic ×
 level, plain-language rules and clinic branding. Findings carry stable codes
-(``HL…``, listed in :data:`CODES` and the README) and a file:line:column.
-``build`` and ``render`` run :func:`gate` for what they are about to make.
+from :mod:`handouts.codes` and a file:line:column. ``build`` and ``render`` ask
+a :class:`Gate` for the errors of what they are about to make.
 """
 
 from __future__ import annotations
@@ -18,39 +18,11 @@ from pathlib import Path
 
 import jinja2
 
-from . import loading, markup, readability
+from . import loading, markup, readability, templates
+from .codes import ERROR, WARNING, severity
 from .errors import ConfigError, Diagnostic
+from .markup import term_is_used
 from .models import Clinic, Level, Position, Project, Topic
-from .render import BASE_STYLESHEET, CLINIC_STYLESHEET, template_environment
-from .resolve import term_is_used
-
-ERROR, WARNING = "error", "warning"
-
-CODES: dict[str, str] = {
-    "HL001": "YAML is not readable, or uses what strict YAML refuses (duplicate keys, anchors, aliases, tags)",
-    "HL002": "schema: unknown key, missing key, empty or invalid value",
-    "HL003": "unsafe Markdown: raw HTML, or a link that is not https:, mailto: or tel:",
-    "HL004": "a section has no text for a reading level",
-    "HL010": "clinic logo missing, outside its folder, not SVG/PNG/JPEG, or over 1 MiB",
-    "HL011": "a template (base or clinic override) does not compile",
-    "HL012": "a glossary term is never used in the topic's text (warning)",
-    "HL013": "a source URL is not https",
-    "HL014": "next_review date has passed (warning)",
-    "HL015": "a topic file or clinic folder name is not a safe id (a-z, 0-9, -)",
-    "HL101": "the whole handout reads above its level's max_grade",
-    "HL102": "a section reads above its level's max_grade (warning)",
-    "HL103": "measured grades do not rise from level to level (warning)",
-    "HL201": "a sentence is longer than the level's max_sentence_words (warning)",
-    "HL202": "a list has more than 7 items (warning)",
-    "HL203": "a percentage, fraction or decimal at a plain-language level (warning)",
-    "HL204": "a medical word at a plain-language level has no glossary entry (warning)",
-    "HL205": "when_to_get_help is missing or has no call to action (warning)",
-    "HL206": "key_points is missing (warning)",
-    "HL301": "text colour against its background is below WCAG 2.1 AA contrast (4.5:1)",
-    "HL302": "a clinic colour is not a hex colour",
-    "HL303": "paper is not letter or a4",
-    "HL304": "a clinic phone, website or email does not look valid",
-}
 
 MAX_LIST_ITEMS = 7
 MIN_CONTRAST = 4.5
@@ -71,8 +43,9 @@ TEXT_ON_BACKGROUND = (
 )
 
 
-def _finding(position: Position, code: str, message: str, severity: str = WARNING) -> Diagnostic:
-    return Diagnostic(position.path, position.line, position.column, message, severity, code)
+def _finding(position: Position, code: str, message: str) -> Diagnostic:
+    """A finding with its code's severity from the registry."""
+    return Diagnostic(position.path, position.line, position.column, message, severity(code), code)
 
 
 # ---------------------------------------------------------------- report
@@ -86,6 +59,7 @@ class Measured:
     max_grade: float
 
     def as_dict(self) -> dict:
+        """The JSON shape of one ``readability`` entry."""
         return {
             "topic": self.scores.topic,
             "level": self.scores.level,
@@ -97,25 +71,32 @@ class Measured:
 
 @dataclass
 class CheckReport:
+    """Everything ``check`` found and measured."""
+
     findings: list[Diagnostic] = field(default_factory=list)
     measured: list[Measured] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
 
     @property
     def errors(self) -> list[Diagnostic]:
+        """Findings of severity error."""
         return [finding for finding in self.findings if finding.severity == ERROR]
 
     @property
     def warnings(self) -> list[Diagnostic]:
+        """Findings of severity warning."""
         return [finding for finding in self.findings if finding.severity == WARNING]
 
     def failed(self, strict: bool = False) -> bool:
+        """True when there are errors (or, with ``strict``, warnings)."""
         return bool(self.errors or (strict and self.warnings))
 
     def sorted_findings(self) -> list[Diagnostic]:
+        """Findings by file, line, column and code."""
         return sorted(self.findings, key=lambda f: (f.path, f.line, f.column, f.code, f.message))
 
     def summary(self) -> str:
+        """``N error(s), M warning(s) in K file(s)``."""
         return f"{len(self.errors)} error(s), {len(self.warnings)} warning(s) in {len(self.files)} file(s)"
 
     def as_json(self) -> dict:
@@ -123,17 +104,7 @@ class CheckReport:
         return {
             "version": 1,
             "summary": {"errors": len(self.errors), "warnings": len(self.warnings), "files": len(self.files)},
-            "findings": [
-                {
-                    "file": f.path,
-                    "line": f.line,
-                    "column": f.column,
-                    "severity": f.severity,
-                    "code": f.code,
-                    "message": f.message,
-                }
-                for f in self.sorted_findings()
-            ],
+            "findings": [finding.as_dict() for finding in self.sorted_findings()],
             "readability": [measured.as_dict() for measured in self.measured],
         }
 
@@ -188,7 +159,6 @@ def _grade_findings(topic, level: Level, scores: readability.LevelScores, title_
                 "HL101",
                 f"level {level.id!r} reads at grade {whole.grade:.1f} (Flesch-Kincaid {whole.flesch_kincaid_grade:.1f},"
                 f" SMOG {whole.smog_index:.1f}); its max_grade is {level.max_grade:g}",
-                ERROR,
             )
         )
     for section_id, section_scores in scores.sections.items():
@@ -321,7 +291,7 @@ CSS_VARIABLE = re.compile(r"--([a-z][a-z0-9-]*)\s*:\s*(#[0-9a-fA-F]{6}|#[0-9a-fA
 def clinic_palette(project: Project, clinic: Clinic) -> dict[str, str]:
     """Colours the templates print with: base CSS variables, then the clinic's, then its YAML colours."""
     palette = {"white": "#ffffff"}
-    for sheet in (project.templates_dir / BASE_STYLESHEET, clinic.folder / CLINIC_STYLESHEET):
+    for sheet in (project.templates_dir / templates.BASE_STYLESHEET, clinic.folder / templates.CLINIC_STYLESHEET):
         if sheet.is_file():
             palette.update(CSS_VARIABLE.findall(sheet.read_text(encoding="utf-8")))
     palette.update(primary=clinic.primary_color, accent=clinic.accent_color)
@@ -345,7 +315,6 @@ def check_clinic(project: Project, clinic: Clinic) -> list[Diagnostic]:
                     "HL301",
                     f"{foreground} {palette[foreground]} on {background} {palette[background]} has contrast"
                     f" {ratio:.2f}:1; text needs at least {MIN_CONTRAST}:1",
-                    ERROR,
                 )
             )
     findings.extend(check_templates(project, clinic))
@@ -354,20 +323,14 @@ def check_clinic(project: Project, clinic: Clinic) -> list[Diagnostic]:
 
 def check_templates(project: Project, clinic: Clinic) -> list[Diagnostic]:
     """Compile every template on the clinic's search path (its overrides, then the base)."""
-    environment = template_environment(project, clinic)
-    names = {
-        path.relative_to(folder).as_posix()
-        for folder in (clinic.folder, project.templates_dir)
-        for path in folder.rglob("*.html")
-        if not path.relative_to(folder).as_posix().startswith("clinics/")
-    }
+    environment = templates.environment(project, clinic)
     findings = []
-    for name in sorted(names):
+    for name in templates.template_names(project, clinic):
         try:
             environment.get_template(name)
         except jinja2.TemplateSyntaxError as error:
             where = Position(project.relative(Path(error.filename)) if error.filename else name, error.lineno or 0)
-            findings.append(_finding(where, "HL011", f"template syntax error: {error.message}", ERROR))
+            findings.append(_finding(where, "HL011", f"template syntax error: {error.message}"))
     return findings
 
 
@@ -422,9 +385,7 @@ def _all_ids(project: Project, report: CheckReport, kind: str) -> list[str]:
             safe.append(name)
         else:
             position = Position(project.relative(path_of(name)))
-            report.findings.append(
-                _finding(position, "HL015", f"{kind} id {name!r} is not valid: {loading.SLUG_RULE}", ERROR)
-            )
+            report.findings.append(_finding(position, "HL015", f"{kind} id {name!r} is not valid: {loading.SLUG_RULE}"))
     return safe
 
 
@@ -441,6 +402,7 @@ class Gate:
         self.grades: dict[tuple[str, str], float] = {}
 
     def errors(self, topic: Topic, clinic: Clinic, level: str) -> list[Diagnostic]:
+        """The error findings of ``topic`` at ``level`` and of ``clinic``: empty when it may be made."""
         key = (topic.id, level)
         if key not in self._topics:
             findings, measured = check_topic(self.project, topic, [level])
@@ -449,3 +411,11 @@ class Gate:
         if clinic.id not in self._clinics:
             self._clinics[clinic.id] = [f for f in check_clinic(self.project, clinic) if f.severity == ERROR]
         return self._topics[key] + self._clinics[clinic.id]
+
+
+GATE_REFUSAL = "refused: it does not pass 'handouts check' (use --ignore-check to make it anyway)"
+
+
+def gate_message(errors: list[Diagnostic]) -> str:
+    """Why the gate refused a handout, with every error finding on its own line."""
+    return "\n".join([GATE_REFUSAL, *map(str, errors)])

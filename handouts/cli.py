@@ -1,58 +1,39 @@
-"""Command line: parse options, call the library, print results and errors.
+"""Command line: parse options, call one function of :mod:`handouts.commands`, print what it returns.
 
-No logic a library user would need lives here. Exit codes are decided in one
-place (:data:`EXIT_CODES`): 0 success, 1 a handout failed, 2 usage or
-configuration error, 75 output folder locked, 130 interrupted.
+Every command imports its use case when it runs, so ``handouts --help`` loads
+click and nothing heavy. Errors are printed as located messages, never as
+tracebacks, and exit with the code :func:`errors.exit_code` gives them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import sys
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__, loading, pdf
-from . import build as builder
-from .check import CheckReport, check_project
-from .errors import ConfigError, GateError, HandoutsError, LockedError, RenderError, UsageError
-from .fhir import DEFAULT_FOLDER as FHIR_FOLDER
-from .fhir import export as export_fhir
-from .models import Project
-from .outputs import write_atomic
-from .render import DEFAULT_VARIANT, PDF_VARIANTS
-from .resolve import Personal
-from .scaffold import init_project
+from . import __version__
+from .errors import HandoutsError, exit_code
 
-EXIT_CODES: dict[type[HandoutsError], int] = {
-    UsageError: 2,
-    ConfigError: 2,
-    RenderError: 1,
-    GateError: 1,
-    LockedError: 75,
-}
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
-
-
-def exit_code_for(error: HandoutsError) -> int:
-    for kind in type(error).__mro__:
-        if kind in EXIT_CODES:
-            return EXIT_CODES[kind]
-    return EXIT_FAILED
+if TYPE_CHECKING:
+    from .models import Project
+from .defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT, PDF_VARIANTS
 
 
 class _State:
+    """The ``--project`` option; the project is loaded on first use."""
+
     def __init__(self, project_dir: Path | None):
         self.project_dir = project_dir
         self._project: Project | None = None
 
     @property
     def project(self) -> Project:
+        """The loaded ``handouts.yaml`` of the chosen (or nearest) project."""
         if self._project is None:
+            from . import loading
+
             root = self.project_dir.resolve() if self.project_dir else loading.find_project_root(Path.cwd())
             self._project = loading.load_project(root)
         return self._project
@@ -80,30 +61,8 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
     ctx.obj = _State(project_dir)
 
 
-# ---------------------------------------------------------------- list
-
-
-@cli.command("list")
-@pass_state
-def list_command(state: _State) -> None:
-    """Show the project's topics, clinics and reading levels."""
-    project = state.project
-    click.secho("Topics", bold=True)
-    for topic_id in loading.topic_ids(project):
-        click.echo(f"  {topic_id}")
-    click.secho("Clinics", bold=True)
-    for clinic_id in loading.clinic_ids(project):
-        click.echo(f"  {clinic_id}")
-    click.secho("Levels", bold=True)
-    for level in project.levels.values():
-        default = "  (default)" if level.id == project.default_level else ""
-        click.echo(f"  {level.id:<10} {level.label} — up to grade {level.max_grade:g}{default}")
-
-
-# ---------------------------------------------------------------- render
-
-
 def format_option(help_text: str):
+    """``--format text|json``."""
     return click.option(
         "--format",
         "output_format",
@@ -131,6 +90,44 @@ variant_option = click.option(
     show_default=True,
     help="pdf/ua-1: tagged, accessible. pdf/a-3a: archival and tagged. plain: untagged.",
 )
+
+
+def _echo_json(document: dict) -> None:
+    import json
+
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def _echo_written(written) -> None:
+    for item in written:
+        click.echo(f"wrote {item.path} ({item.size:,} bytes)")
+
+
+# ---------------------------------------------------------------- list
+
+
+@cli.command("list")
+@format_option("json prints the same as JSON.")
+@pass_state
+def list_command(state: _State, output_format: str) -> None:
+    """Show the project's topics (with titles), clinics (with names) and reading levels."""
+    from .commands.listing import inventory
+
+    found = inventory(state.project)
+    if output_format == "json":
+        _echo_json(found.as_dict())
+        return
+    for heading, items in (("Topics", found.topics), ("Clinics", found.clinics)):
+        click.secho(heading, bold=True)
+        for item in items:
+            click.echo(f"  {item.id:<28} {item.name or click.style(item.problem, fg='red')}")
+    click.secho("Levels", bold=True)
+    for level in found.levels:
+        default = "  (default)" if level.id == found.default_level else ""
+        click.echo(f"  {level.id:<28} {level.label} — up to grade {level.max_grade:g}{default}")
+
+
+# ---------------------------------------------------------------- render
 
 
 @cli.command()
@@ -175,56 +172,43 @@ def render(
     The handout is checked first, as 'handouts check' would; one with errors (such as
     text that reads above its level) is refused unless --ignore-check is given.
     """
-    project = state.project
+    from .commands.render import personal_details, render_handout
+
     personal = personal_details(for_name, note, for_date)
-    if personal and output is None:
-        raise UsageError("a personalised copy needs -o FILE: it never goes into the shared output folder")
-    clinic_id = clinic_id or _only_clinic(project)
-    level = level or project.default_level
-    handout, renderer = builder.render_one(project, topic, clinic_id, level, pdf_variant, ignore_check)
-    if output is None:
-        name = builder.output_name(handout.topic, handout.clinic, level)
-        output = project.output_dir / (name[: -len(".pdf")] + ".html" if as_html else name)
-    if as_html:
-        _write(output, renderer.html(handout, standalone=True, personal=personal).encode(), thumbnail=False)
-    else:
-        _write(output, renderer.pdf(handout, personal), thumbnail)
-
-
-def _write(output: Path, data: bytes, thumbnail: bool) -> None:
-    write_atomic(output, data)
-    click.echo(f"wrote {output} ({len(data):,} bytes)")
-    if thumbnail:
-        png = output.with_suffix(".png")
-        write_atomic(png, pdf.thumbnail(data))
-        click.echo(f"wrote {png}")
-
-
-def personal_details(name: str | None, note: str | None, date: str | None) -> Personal | None:
-    """Validate --for/--note/--date. The values are never echoed: they are patient data."""
-    if name is None:
-        if note is not None or date is not None:
-            raise UsageError("--note and --date personalise a copy: give --for NAME too")
-        return None
-    if not name.strip() or len(name) > 100:
-        raise UsageError("--for: give a name of 1 to 100 characters")
-    if note is not None and len(note) > 1000:
-        raise UsageError("--note: keep notes under 1000 characters (there is room on page 1 only)")
-    try:
-        when = dt.date.fromisoformat(date) if date else None
-    except ValueError:
-        raise UsageError("--date: expected a date like 2026-11-21") from None
-    return Personal(name.strip(), (note or "").strip(), when)
-
-
-def _only_clinic(project: Project) -> str:
-    clinics = loading.clinic_ids(project)
-    if len(clinics) == 1:
-        return clinics[0]
-    raise UsageError(f"choose a clinic with --clinic: {', '.join(clinics) or 'none found in templates/clinics'}")
+    written = render_handout(
+        state.project, topic, clinic_id, level, output, as_html, personal, thumbnail, pdf_variant, ignore_check
+    )
+    _echo_written(written)
 
 
 # ---------------------------------------------------------------- build
+
+
+class _Progress:
+    """A bar with counts and time left on a terminal, plain lines elsewhere, nothing when silent."""
+
+    def __init__(self, silent: bool):
+        self.silent = silent
+        self.total = 0
+        self.done = 0
+        self.bar = None
+
+    def start(self, total: int) -> None:
+        self.total = total
+        if not self.silent and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label="Building", file=sys.stderr, show_pos=True, show_eta=True)
+            self.bar.__enter__()
+
+    def __call__(self, event: str, name: str) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif not self.silent and event != "skipped":
+            click.echo(f"[{self.done}/{self.total}] {event} {name}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @cli.command()
@@ -239,12 +223,12 @@ def _only_clinic(project: Project) -> str:
 @click.option(
     "--timeout",
     type=click.IntRange(min=0),
-    default=builder.DEFAULT_TIMEOUT,
+    default=DEFAULT_TIMEOUT,
     show_default=True,
     help="Seconds one handout may take before it is stopped (0: no limit).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@format_option("json prints a machine-readable summary.")
+@format_option("json prints a machine-readable summary, failures with their codes and locations.")
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -258,22 +242,22 @@ def _only_clinic(project: Project) -> str:
 @pass_state
 def build(
     state: _State,
-    clinics,
-    topics,
-    levels,
-    jobs,
-    force,
-    dry_run,
-    prune,
-    shard,
-    timeout,
-    quiet,
-    output_format,
-    scheduler,
-    fhir,
-    thumbnail,
-    pdf_variant,
-    ignore_check,
+    clinics: tuple[str, ...],
+    topics: tuple[str, ...],
+    levels: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    dry_run: bool,
+    prune: bool,
+    shard: str | None,
+    timeout: int,
+    quiet: bool,
+    output_format: str,
+    scheduler: str | None,
+    fhir: bool,
+    thumbnail: bool,
+    pdf_variant: str,
+    ignore_check: bool,
 ) -> None:
     """Build every clinic × topic × level that is out of date into the output folder.
 
@@ -282,11 +266,12 @@ def build(
     still build (exit code 1 at the end). Handouts that fail 'handouts check' are
     refused unless --ignore-check is given.
     """
-    project = state.project
-    the_plan = builder.plan(
-        project, topics or None, clinics or None, levels or None, builder.parse_shard(shard) if shard else None
-    )
-    options = builder.BuildOptions(
+    import time
+
+    from .build import BuildOptions
+    from .commands.build import run_build
+
+    options = BuildOptions(
         force=force,
         dry_run=dry_run,
         prune=prune,
@@ -297,59 +282,34 @@ def build(
         thumbnails=thumbnail,
         **({"jobs": jobs} if jobs else {}),
     )
+    project = state.project
     started = time.monotonic()
-    with _progress(len(the_plan.jobs), quiet or output_format == "json" or dry_run) as progress:
-        report = builder.build(project, the_plan, options, progress)
+    progress = _Progress(quiet or output_format == "json" or dry_run)
+    try:
+        result = run_build(project, topics, clinics, levels, shard, options, progress, fhir)
+    finally:
+        progress.close()
     elapsed = time.monotonic() - started
     if output_format == "json":
-        click.echo(json.dumps(_summary(report, elapsed), indent=2))
+        _echo_json(_summary(result.report, elapsed))
     elif dry_run:
-        _print_dry_run(report)
+        _print_dry_run(result.report)
     else:
-        _print_report(report, project, elapsed, quiet)
-    if fhir and not dry_run and not report.interrupted:
-        written = export_fhir(project)
-        if not quiet and output_format == "text":
-            click.echo(f"wrote {len(written)} FHIR files to {project.relative(project.output_dir / FHIR_FOLDER)}/")
-    if report.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
-    if report.failed:
-        sys.exit(EXIT_FAILED)
+        _print_report(result.report, project, elapsed, quiet)
+        if result.fhir_files and not quiet:
+            click.echo(f"wrote {len(result.fhir_files)} FHIR files")
+    if error := result.error():
+        raise error
 
 
-class _progress:
-    """A bar with counts and time left on a terminal, plain lines elsewhere, nothing when quiet."""
-
-    def __init__(self, total: int, silent: bool):
-        self.total, self.silent = total, silent
-        self.bar = None
-        self.done = 0
-
-    def __enter__(self):
-        if not self.silent and sys.stderr.isatty():
-            self.bar = click.progressbar(
-                length=self.total, label="Building", file=sys.stderr, show_pos=True, show_eta=True
-            )
-            self.bar.__enter__()
-        return self
-
-    def __call__(self, event: str, name: str) -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update(1)
-        elif not self.silent and event != "skipped":
-            click.echo(f"[{self.done}/{self.total}] {event} {name}", err=True)
-
-    def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc_info)
-
-
-def _summary(report: builder.BuildReport, elapsed: float) -> dict:
+def _summary(report, elapsed: float) -> dict:
     return {
         "built": [entry.path for entry in report.built],
         "skipped": [job.path for job in report.skipped],
-        "failed": [{"handout": failure.name, "error": failure.message} for failure in report.failed],
+        "failed": [
+            {"handout": failure.name, "diagnostics": [d.as_dict() for d in failure.diagnostics]}
+            for failure in report.failed
+        ],
         "stale": report.stale,
         "pruned": report.pruned,
         "to_build": [job.path for job in report.to_build],
@@ -358,7 +318,7 @@ def _summary(report: builder.BuildReport, elapsed: float) -> dict:
     }
 
 
-def _print_dry_run(report: builder.BuildReport) -> None:
+def _print_dry_run(report) -> None:
     for job in report.to_build:
         click.echo(f"would build  {job.path}")
     for job in report.skipped:
@@ -366,16 +326,14 @@ def _print_dry_run(report: builder.BuildReport) -> None:
     for path in report.stale:
         click.echo(f"stale        {path}")
     for failure in report.failed:
-        click.echo(f"cannot build {failure.name}: {failure.message}", err=True)
+        click.echo(f"cannot build {failure.name}:\n  " + failure.message.replace("\n", "\n  "), err=True)
     click.echo(f"{len(report.to_build)} to build, {len(report.skipped)} up to date, {len(report.stale)} stale")
 
 
-def _print_report(report: builder.BuildReport, project: Project, elapsed: float, quiet: bool) -> None:
+def _print_report(report, project: Project, elapsed: float, quiet: bool) -> None:
     for failure in report.failed:
         click.secho(f"failed: {failure.name}", fg="red", err=True)
         click.echo("  " + failure.message.replace("\n", "\n  "), err=True)
-    if report.interrupted:
-        click.echo("interrupted: finished handouts are kept and listed in the manifest", err=True)
     if quiet:
         return
     for path in report.stale:
@@ -401,23 +359,26 @@ def _print_report(report: builder.BuildReport, project: Project, elapsed: float,
 @variant_option
 @ignore_check_option
 @pass_state
-def packet(state: _State, topics, clinic_id, level, output, as_html, pdf_variant, ignore_check) -> None:
+def packet(
+    state: _State,
+    topics: tuple[str, ...],
+    clinic_id: str | None,
+    level: str | None,
+    output: Path,
+    as_html: bool,
+    pdf_variant: str,
+    ignore_check: bool,
+) -> None:
     """Several TOPICS in one PDF: a cover listing them, a bookmark and page numbers for each.
 
     The packet is one tagged document, so fonts are embedded once and "Page X of Y"
     counts the whole packet.
     """
-    project = state.project
-    the_packet, renderer = builder.packet_one(
-        project,
-        list(topics),
-        clinic_id or _only_clinic(project),
-        level or project.default_level,
-        pdf_variant,
-        ignore_check,
+    from .commands.render import render_packet
+
+    _echo_written(
+        render_packet(state.project, list(topics), output, clinic_id, level, as_html, pdf_variant, ignore_check)
     )
-    data = renderer.html(the_packet, standalone=True).encode() if as_html else renderer.pdf(the_packet)
-    _write(output, data, thumbnail=False)
 
 
 # ---------------------------------------------------------------- export
@@ -444,6 +405,8 @@ def export_fhir_command(state: _State, embed: bool, target: Path | None) -> None
     Writes <folder>/<clinic>/<topic>.<level>.<language>.json and <folder>/<clinic>.bundle.json.
     Attachment URLs are relative to the output folder.
     """
+    from .commands.export import export_fhir
+
     written = export_fhir(state.project, target, embed)
     click.echo(f"wrote {len(written)} FHIR files")
 
@@ -456,31 +419,33 @@ def export_fhir_command(state: _State, embed: bool, target: Path | None) -> None
 @click.option("--clinic", "clinics", multiple=True, help="Only this clinic (repeatable).")
 @click.option("--level", "levels", multiple=True, help="Only this reading level (repeatable).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@format_option("json prints the machine-readable report described in the README.")
+@format_option("json prints the machine-readable report (schema: handouts/check-report.schema.json).")
 @pass_state
-def check(state: _State, topics, clinics, levels, strict, output_format) -> None:
+def check(
+    state: _State,
+    topics: tuple[str, ...],
+    clinics: tuple[str, ...],
+    levels: tuple[str, ...],
+    strict: bool,
+    output_format: str,
+) -> None:
     """Check content, clinics and templates; measure reading grades. Reports every finding at once.
 
     Exit code 0 when clean, 1 when errors were found (or warnings, with --strict),
-    2 for usage or configuration errors. Finding codes (HL...) are listed in the README.
+    2 for usage or configuration errors. Finding codes (HL...) are listed in docs/reference/codes.md.
     """
-    project = state.project
-    for kind, wanted, available in (
-        ("topic", topics, loading.topic_ids(project)),
-        ("clinic", clinics, loading.clinic_ids(project)),
-        ("level", levels, list(project.levels)),
-    ):
-        builder.select_ids(kind, wanted, available)
-    report = check_project(project, topics or None, clinics or None, levels or None)
+    from .commands.check import check_error, run_check
+
+    report = run_check(state.project, topics, clinics, levels)
     if output_format == "json":
-        click.echo(json.dumps(report.as_json(), indent=2))
+        _echo_json(report.as_json())
     else:
         _print_check(report)
-    if report.failed(strict):
-        sys.exit(EXIT_FAILED)
+    if error := check_error(report, strict):
+        raise error
 
 
-def _print_check(report: CheckReport) -> None:
+def _print_check(report) -> None:
     current = None
     for finding in report.sorted_findings():
         if finding.path != current:
@@ -515,6 +480,8 @@ def init(directory: Path) -> None:
 
     The new project renders right away: cd DIRECTORY && handouts build
     """
+    from .commands.init import init_project
+
     written = init_project(directory)
     click.echo(f"created a handouts project in {directory} ({len(written)} files)")
     click.echo(f"next: cd {directory} && handouts build")
@@ -524,7 +491,7 @@ def init(directory: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; user errors print as messages (never tracebacks) with their exit code."""
+    """Run the CLI; errors print as messages (never tracebacks) and exit with their code."""
     try:
         cli.main(args=argv, prog_name="handouts", standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -532,13 +499,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt) as error:
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(exit_code(KeyboardInterrupt() if isinstance(error, click.exceptions.Abort) else error))
     except HandoutsError as error:
-        click.secho("error: " if not error.diagnostics else "", fg="red", err=True, nl=False)
-        click.echo(str(error), err=True)
-        sys.exit(exit_code_for(error))
+        message = str(error)
+        if message:
+            prefix = "" if error.diagnostics else click.style("error: ", fg="red")
+            click.echo(prefix + message, err=True)
+        sys.exit(exit_code(error))

@@ -1,7 +1,8 @@
-"""User errors: one base class, each carrying located diagnostics.
+"""User errors: one exception tree, each error carrying located diagnostics, and
+the one table that maps them to exit codes (:data:`EXIT_CODES`).
 
-The CLI maps these classes to exit codes in one place (``cli.EXIT_CODES``); the
-library raises them and never prints or exits.
+The library raises these and never prints or exits; ``cli`` prints them and
+exits with :func:`exit_code`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,24 @@ class Diagnostic:
     code: str = ""
 
     def location(self) -> str:
+        """``file``, ``file:line`` or ``file:line:column``: as much as is known."""
         parts = [self.path]
         if self.line:
             parts.append(str(self.line))
             if self.column:
                 parts.append(str(self.column))
         return ":".join(parts)
+
+    def as_dict(self) -> dict[str, str | int]:
+        """The JSON shape used by ``check --format json`` and ``build --format json``."""
+        return {
+            "file": self.path,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
 
     def __str__(self) -> str:
         code = f" {self.code}" if self.code else ""
@@ -56,17 +69,50 @@ class RenderError(HandoutsError):
     """A handout could not be rendered (template error, refused resource, WeasyPrint warning)."""
 
 
+class GateError(HandoutsError):
+    """A handout failed ``handouts check`` (e.g. its text reads above its level)."""
+
+
+class WriteError(HandoutsError):
+    """An output could not be written (disk full, read-only folder, not a folder)."""
+
+
 class LockedError(HandoutsError):
     """Another build holds the output folder."""
 
 
+class Failed(HandoutsError):
+    """The command ran and already reported what failed (handouts, or check findings)."""
+
+
+class Interrupted(HandoutsError):
+    """The user pressed Ctrl-C; finished work was kept."""
+
+
+EXIT_CODES: dict[type[BaseException], int] = {
+    UsageError: 2,
+    ConfigError: 2,
+    RenderError: 1,
+    GateError: 1,
+    WriteError: 1,
+    Failed: 1,
+    LockedError: 75,
+    Interrupted: 130,
+    KeyboardInterrupt: 130,
+}
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit code for ``error``: the entry of its nearest class in :data:`EXIT_CODES`, else 1."""
+    for kind in type(error).__mro__:
+        if kind in EXIT_CODES:
+            return EXIT_CODES[kind]
+    return 1
+
+
 def relative_to(path: Path, root: Path) -> str:
-    """A path as the user should see it: relative to the project when inside it."""
+    """A path as the user should see it: relative to ``root`` when inside it."""
     try:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
-
-
-class GateError(HandoutsError):
-    """A handout failed ``handouts check`` (e.g. its text reads above its level); see README "The gate"."""

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from . import loading
 from .errors import UsageError
+from .manifest import Entry, read_manifest
 from .models import Clinic, Project
-from .outputs import Entry, read_manifest, write_atomic
+from .outfolder import write_atomic
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://handouts.invalid/fhir")
 LOINC_EDUCATION_NOTE = {"system": "http://loinc.org", "code": "34895-3", "display": "Education note"}
@@ -35,6 +36,7 @@ DEFAULT_FOLDER = "fhir"
 
 
 def stable_id(kind: str, key: str) -> str:
+    """A UUIDv5 from ``kind`` and ``key``: the same resource keeps its id from build to build."""
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
 
 

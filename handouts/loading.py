@@ -12,13 +12,12 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import markup
+from . import markup, schema
 from .errors import ConfigError, Diagnostic, UsageError
 from .models import (
     ALL_SECTIONS,
     DEFAULT_HEADINGS,
     PAPER_SIZES,
-    REQUIRED_SECTIONS,
     Clinic,
     Contact,
     Level,
@@ -29,7 +28,7 @@ from .models import (
     Text,
     Topic,
 )
-from .strictyaml import Located, Map, Seq, Str, read_yaml
+from .yamlstrict import Located, Map, Seq, Str, read_yaml
 
 PROJECT_FILE = "handouts.yaml"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -38,17 +37,6 @@ PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,24}[0-9]$")
 WEBSITE = re.compile(r"^https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[/?#][^\s]*)?$")
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-# Finding codes raised while loading (the full table is in check.py and the README).
-BAD_YAML = "HL001"
-SCHEMA = "HL002"
-UNSAFE_MARKDOWN = "HL003"
-MISSING_LEVEL = "HL004"
-BAD_LOGO = "HL010"
-SOURCE_NOT_HTTPS = "HL013"
-UNSAFE_ID = "HL015"
-BAD_COLOR = "HL302"
-BAD_PAPER = "HL303"
-BAD_CONTACT = "HL304"
 
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 MAX_LOGO_BYTES = 1024 * 1024
@@ -61,16 +49,16 @@ class _Checker:
         self.shown_as = shown_as
         self.problems: list[Diagnostic] = []
 
-    def error(self, at: Located | None, message: str, code: str = SCHEMA) -> None:
+    def error(self, at: Located | None, message: str, code: str = "HL002") -> None:
         line, column = (at.line, at.column) if at is not None else (0, 0)
         self.error_at(line, column, message, code)
 
-    def error_at(self, line: int, column: int, message: str, code: str = SCHEMA) -> None:
+    def error_at(self, line: int, column: int, message: str, code: str = "HL002") -> None:
         self.problems.append(Diagnostic(self.shown_as, line, column, message, code=code))
 
     def error_in_text(self, text: Str, line_offset: int, message: str) -> None:
         """A problem inside a (multi-line) text: the line is exact, the column is not known."""
-        self.error_at(text.line + line_offset, 0, message, UNSAFE_MARKDOWN)
+        self.error_at(text.line + line_offset, 0, message, "HL003")
 
     def mapping(self, value: object, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> Map | None:
         """Check ``value`` is a mapping with only ``allowed`` keys and all ``required`` ones."""
@@ -89,7 +77,7 @@ class _Checker:
                 self.error(value, f"{what}: missing required key {key!r}")
         return value
 
-    def text(self, mapping: Map, key: str, what: str, required: bool = True, code: str = SCHEMA) -> Str | None:
+    def text(self, mapping: Map, key: str, what: str, required: bool = True, code: str = "HL002") -> Str | None:
         """A non-empty string value, or None (with an error if it was required)."""
         value = mapping.get(key)
         if value is None:
@@ -104,7 +92,9 @@ class _Checker:
             return None
         return value
 
-    def matching(self, mapping: Map, key: str, what: str, pattern: re.Pattern, example: str, code: str = SCHEMA) -> str:
+    def matching(
+        self, mapping: Map, key: str, what: str, pattern: re.Pattern, example: str, code: str = "HL002"
+    ) -> str:
         value = self.text(mapping, key, what, code=code)
         if value is not None and not pattern.match(value):
             self.error(value, f"{what}.{key}: {value!r} is not valid; expected something like {example}", code)
@@ -134,6 +124,7 @@ _HASH_KEYS = {"primary", "accent"}
 
 
 def position_of(value: Located) -> Position:
+    """Where a YAML value came from."""
     return Position(value.path, value.line, value.column)
 
 
@@ -164,7 +155,7 @@ def load_project(root: Path) -> Project:
     root = root.resolve()
     check = _Checker(PROJECT_FILE)
     data = read_yaml(root / PROJECT_FILE, PROJECT_FILE)
-    check.mapping(data, "project", ("levels", "output", "content", "templates", "default_level", "jargon"), ("levels",))
+    check.mapping(data, "project", schema.PROJECT.names, schema.PROJECT.required)
     levels = _load_levels(check, data.get("levels"))
     folders = {key: _project_folder(check, root, data, key) for key in ("output", "content", "templates")}
     default_level = str(data.get("default_level", "standard" if "standard" in levels else next(iter(levels), "")))
@@ -207,8 +198,8 @@ def _load_levels(check: _Checker, value: object) -> dict[str, Level]:
         what = f"project.levels.{level_id}"
         if not SLUG.match(level_id):
             line, column = mapping.key_positions[level_id]
-            check.error_at(line, column, f"{what}: level ids use a-z, 0-9 and -", UNSAFE_ID)
-        spec = check.mapping(spec, what, LEVEL_KEYS, ("label", "max_grade"))
+            check.error_at(line, column, f"{what}: level ids use a-z, 0-9 and -", "HL015")
+        spec = check.mapping(spec, what, schema.LEVEL.names, schema.LEVEL.required)
         if spec is None:
             continue
         label = check.text(spec, "label", what) or level_id
@@ -217,9 +208,6 @@ def _load_levels(check: _Checker, value: object) -> dict[str, Level]:
         plain = _boolean(check, spec, "plain_language", what)
         levels[level_id] = Level(level_id, str(label), grade, words, plain)
     return levels
-
-
-LEVEL_KEYS = ("label", "max_grade", "max_sentence_words", "plain_language")
 
 
 def _number(check: _Checker, mapping: Map, key: str, what: str, low: float, high: float) -> float:
@@ -256,19 +244,29 @@ def check_id(kind: str, value: str) -> str:
 SLUG_RULE = "use lower-case letters, digits and '-' only"
 
 
+def select_ids(kind: str, wanted: Iterable[str] | None, available: list[str]) -> list[str]:
+    """The ``wanted`` ids (each checked to exist), or all ``available`` ones when none are named."""
+    wanted = list(wanted or [])
+    for item in wanted:
+        check_id(kind, item)
+        if item not in available:
+            raise UsageError(f"no {kind} {item!r}; available: {', '.join(available) or 'none'}")
+    return wanted or available
+
+
 def topic_ids(project: Project) -> list[str]:
+    """Ids of every topic file in the content folder (names are not validated here)."""
     return sorted(path.stem for path in project.content_dir.glob("*.yaml"))
 
 
 def clinic_ids(project: Project) -> list[str]:
+    """Ids of every clinic folder holding a ``clinic.yaml``."""
     if not project.clinics_dir.is_dir():
         return []
     return sorted(path.parent.name for path in project.clinics_dir.glob("*/clinic.yaml"))
 
 
 # ---------------------------------------------------------------- topics
-
-TOPIC_KEYS = ("title", "language", "reviewed", "next_review", "reviewer", "sources", "glossary", "headings", "sections")
 
 
 def load_topic(project: Project, topic_id: str) -> Topic:
@@ -280,7 +278,7 @@ def load_topic(project: Project, topic_id: str) -> Topic:
     shown_as = project.relative(path)
     check = _Checker(shown_as)
     data = read_yaml(path, shown_as)
-    check.mapping(data, "topic", TOPIC_KEYS, ("title", "language", "reviewed", "reviewer", "sections"))
+    check.mapping(data, "topic", schema.TOPIC.names, schema.TOPIC.required)
     levels = list(project.levels)
     titles = _per_level_plain(check, data, "title", levels)
     language = check.matching(data, "language", "topic", LANGUAGE, '"en" or "th"')
@@ -323,11 +321,11 @@ def _load_sources(check: _Checker, value: object) -> tuple[Source, ...]:
     sources = []
     for index, item in enumerate(value):
         what = f"topic.sources[{index}]"
-        item = check.mapping(item, what, ("title", "url"), ("title", "url"))
+        item = check.mapping(item, what, schema.SOURCE.names, schema.SOURCE.required)
         if item is None:
             continue
         title = check.text(item, "title", what)
-        url = check.matching(item, "url", what, WEBSITE, '"https://medlineplus.gov/..."', SOURCE_NOT_HTTPS)
+        url = check.matching(item, "url", what, WEBSITE, '"https://medlineplus.gov/..."', "HL013")
         sources.append(Source(str(title or ""), url))
     return tuple(sources)
 
@@ -351,7 +349,7 @@ def _load_headings(check: _Checker, value: object) -> dict[str, str]:
 
 
 def _load_sections(check: _Checker, value: object, levels: list[str], headings: dict[str, str]) -> dict[str, Section]:
-    mapping = check.mapping(value, "topic.sections", ALL_SECTIONS, REQUIRED_SECTIONS)
+    mapping = check.mapping(value, "topic.sections", schema.SECTIONS.names, schema.SECTIONS.required)
     if mapping is None:
         return {}
     sections = {}
@@ -378,7 +376,7 @@ def _section_texts(check: _Checker, sections: Map, section_id: str, what: str, l
     for level in levels:
         if level not in per_level:
             check.error(
-                per_level, f"{what}: no text for level {level!r} (give every level, or one text for all)", MISSING_LEVEL
+                per_level, f"{what}: no text for level {level!r} (give every level, or one text for all)", "HL004"
             )
             continue
         text = check.text(per_level, level, what)
@@ -388,8 +386,6 @@ def _section_texts(check: _Checker, sections: Map, section_id: str, what: str, l
 
 
 # ---------------------------------------------------------------- clinics
-
-CLINIC_KEYS = ("name", "logo", "logo_alt", "colors", "paper", "language", "contact", "disclaimer", "about")
 
 
 def load_clinic(project: Project, clinic_id: str) -> Clinic:
@@ -402,17 +398,17 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
     shown_as = project.relative(path)
     check = _Checker(shown_as)
     data = read_yaml(path, shown_as)
-    check.mapping(data, "clinic", CLINIC_KEYS, ("name", "logo", "colors", "paper", "language", "contact", "disclaimer"))
+    check.mapping(data, "clinic", schema.CLINIC.names, schema.CLINIC.required)
     name = str(check.text(data, "name", "clinic") or "")
     logo = _clinic_logo(check, data, folder)
-    colors = check.mapping(data.get("colors", Map()), "clinic.colors", ("primary", "accent"), ("primary", "accent"))
+    colors = check.mapping(data.get("colors", Map()), "clinic.colors", schema.COLORS.names, schema.COLORS.required)
     primary = accent = ""
     if colors is not None:
-        primary = check.matching(colors, "primary", "clinic.colors", COLOR, '"#1d4e89" (in quotes)', BAD_COLOR)
-        accent = check.matching(colors, "accent", "clinic.colors", COLOR, '"#f4a259" (in quotes)', BAD_COLOR)
+        primary = check.matching(colors, "primary", "clinic.colors", COLOR, '"#1d4e89" (in quotes)', "HL302")
+        accent = check.matching(colors, "accent", "clinic.colors", COLOR, '"#f4a259" (in quotes)', "HL302")
     paper = check.text(data, "paper", "clinic")
     if paper is not None and paper not in PAPER_SIZES:
-        check.error(paper, f"clinic.paper: {paper!r} is not one of: {', '.join(PAPER_SIZES)}", BAD_PAPER)
+        check.error(paper, f"clinic.paper: {paper!r} is not one of: {', '.join(PAPER_SIZES)}", "HL303")
     language = check.matching(data, "language", "clinic", LANGUAGE, '"en"')
     contact = _clinic_contact(check, data.get("contact", Map()))
     disclaimer = check.text(data, "disclaimer", "clinic")
@@ -437,23 +433,23 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
 
 
 def _clinic_logo(check: _Checker, data: Map, folder: Path) -> Path:
-    value = check.text(data, "logo", "clinic", code=BAD_LOGO)
+    value = check.text(data, "logo", "clinic", code="HL010")
     if value is None:
         return folder
     logo = (folder / value).resolve()
     if not logo.is_relative_to(folder.resolve()):
-        check.error(value, f"clinic.logo: {value!r} must be a file inside the clinic's folder", BAD_LOGO)
+        check.error(value, f"clinic.logo: {value!r} must be a file inside the clinic's folder", "HL010")
     elif logo.suffix.lower() not in LOGO_SUFFIXES:
-        check.error(value, f"clinic.logo: {value!r} must be an SVG, PNG or JPEG file", BAD_LOGO)
+        check.error(value, f"clinic.logo: {value!r} must be an SVG, PNG or JPEG file", "HL010")
     elif not logo.is_file():
-        check.error(value, f"clinic.logo: file {value!r} not found in {folder.name}/", BAD_LOGO)
+        check.error(value, f"clinic.logo: file {value!r} not found in {folder.name}/", "HL010")
     elif logo.stat().st_size > MAX_LOGO_BYTES:
         size = logo.stat().st_size // 1024
         check.error(
-            value, f"clinic.logo: {value!r} is {size} KiB; keep logos under {MAX_LOGO_BYTES // 1024} KiB", BAD_LOGO
+            value, f"clinic.logo: {value!r} is {size} KiB; keep logos under {MAX_LOGO_BYTES // 1024} KiB", "HL010"
         )
     elif not _looks_like_image(logo):
-        check.error(value, f"clinic.logo: {value!r} is not a valid {logo.suffix[1:].upper()} file", BAD_LOGO)
+        check.error(value, f"clinic.logo: {value!r} is not a valid {logo.suffix[1:].upper()} file", "HL010")
     return logo
 
 
@@ -467,26 +463,29 @@ def _looks_like_image(path: Path) -> bool:
 
 
 def _clinic_contact(check: _Checker, value: object) -> Contact:
-    contact = check.mapping(value, "clinic.contact", ("phone", "website", "address", "email"), ("phone",))
+    contact = check.mapping(value, "clinic.contact", schema.CONTACT.names, schema.CONTACT.required)
     if contact is None:
         return Contact(phone="")
-    phone = check.matching(contact, "phone", "clinic.contact", PHONE, '"+1 555 0100"')
-    website = (
-        check.matching(contact, "website", "clinic.contact", WEBSITE, '"https://example.org"')
-        if "website" in contact
-        else ""
-    )
-    email = (
-        check.matching(contact, "email", "clinic.contact", EMAIL, '"info@example.org"') if "email" in contact else ""
-    )
+    patterns = {
+        "phone": (PHONE, '"+1 555 0100"'),
+        "website": (WEBSITE, '"https://example.org"'),
+        "email": (EMAIL, '"info@example.org"'),
+    }
+    found = {
+        key: check.matching(contact, key, "clinic.contact", pattern, example, "HL304")
+        for key, (pattern, example) in patterns.items()
+        if key in contact or key == "phone"
+    }
     address = check.text(contact, "address", "clinic.contact", required=False)
-    return Contact(phone=phone, website=website, address=str(address or ""), email=email)
+    return Contact(address=str(address or ""), **found)
 
 
 # ---------------------------------------------------------------- everything
 
 
-def load_all(project: Project, topics: Iterable[str] | None = None, clinics: Iterable[str] | None = None):
+def load_all(
+    project: Project, topics: Iterable[str] | None = None, clinics: Iterable[str] | None = None
+) -> tuple[dict[str, Topic], dict[str, Clinic]]:
     """Load the given (or all) topics and clinics, collecting every error of every file."""
     problems: list[Diagnostic] = []
     loaded_topics: dict[str, Topic] = {}

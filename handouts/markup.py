@@ -101,6 +101,8 @@ def to_blocks(text: str) -> list[Block]:
 
 @dataclass(frozen=True)
 class ListInfo:
+    """One list in a text: the line it starts on (from the text's first line) and its items."""
+
     line_offset: int
     items: int
 
@@ -118,3 +120,8 @@ def lists(text: str) -> list[ListInfo]:
             line, items = stack.pop()
             found.append(ListInfo(line, items))
     return sorted(found, key=lambda info: info.line_offset)
+
+
+def term_is_used(term: str, text: str) -> bool:
+    """Whole-word, case-insensitive; a trailing plural 's' still counts."""
+    return re.search(rf"\b{re.escape(term)}(?:s|es)?\b", text, re.IGNORECASE) is not None

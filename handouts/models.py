@@ -66,6 +66,7 @@ class Project:
     jargon: tuple[str, ...] = ()
 
     def relative(self, path: Path) -> str:
+        """``path`` as the user should see it: relative to the project root when inside it."""
         try:
             return str(path.resolve().relative_to(self.root.resolve()))
         except ValueError:
@@ -82,22 +83,29 @@ class Text:
 
 @dataclass(frozen=True)
 class Section:
+    """One section of a topic: its heading and its text at each level."""
+
     id: str
     heading: str
     texts: dict[str, Text]  # level id → text
 
     def for_level(self, level: str) -> Text:
+        """The text a reader of ``level`` gets."""
         return self.texts[level]
 
 
 @dataclass(frozen=True)
 class Source:
+    """A source the topic's text comes from."""
+
     title: str
     url: str
 
 
 @dataclass(frozen=True)
 class Topic:
+    """One topic file, validated: every level's title and texts."""
+
     id: str
     path: Path
     titles: dict[str, str]  # level id → title (same for all unless given per level)
@@ -113,6 +121,8 @@ class Topic:
 
 @dataclass(frozen=True)
 class Contact:
+    """How patients reach a clinic."""
+
     phone: str
     website: str = ""
     address: str = ""
@@ -121,6 +131,8 @@ class Contact:
 
 @dataclass(frozen=True)
 class Clinic:
+    """One clinic's branding folder, validated."""
+
     id: str
     folder: Path
     name: str
@@ -148,4 +160,5 @@ class Job:
 
     @property
     def name(self) -> str:
+        """``clinic/topic.level``: how progress and errors name the handout."""
         return f"{self.clinic}/{self.topic}.{self.level}"

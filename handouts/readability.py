@@ -58,6 +58,7 @@ class Scores:
         return max(self.flesch_kincaid_grade, self.smog_index)
 
     def as_dict(self) -> dict[str, float | int]:
+        """The figures as the JSON report prints them (rounded)."""
         return {
             "grade": round(self.grade, 1),
             "flesch_kincaid_grade": round(self.flesch_kincaid_grade, 1),

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 from weasyprint.urls import FatalURLFetchingError
 
-from . import pdf
-from .errors import HandoutsError, UsageError
+from .errors import Diagnostic, HandoutsError, UsageError
 from .models import Clinic, Job, Project, Topic
 from .render import Rendered, Renderer
-from .resolve import resolve
+from .thumbnails import thumbnail
+from .views import handout_view
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,11 @@ class Task:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one task: the rendered PDF, or the diagnostics of why not."""
+
     task: Task
     result: Rendered | None
-    error: str | None
+    diagnostics: tuple[Diagnostic, ...] = ()
     thumbnail: bytes | None = None
 
 
@@ -81,21 +83,27 @@ def time_limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _failed(task: Task, project: Project, code: str, message: str) -> Outcome:
+    where = project.relative(task.topic.path)
+    return Outcome(task, None, (Diagnostic(where, 0, 0, f"{task.job.name}: {message}", "error", code),))
+
+
 def render_task(renderer: Renderer, task: Task, timeout: int, thumbnails: bool = False) -> Outcome:
-    """Render one task; every failure becomes an Outcome with a message, never an exception."""
+    """Render one task; every failure becomes an Outcome with diagnostics, never an exception."""
+    project = renderer.project
     try:
         with time_limit(timeout):
-            handout = resolve(renderer.project, task.topic, task.clinic, task.job.level)
+            handout = handout_view(project, task.topic, task.clinic, task.job.level)
             rendered = renderer.rendered(handout)
-            return Outcome(task, rendered, None, pdf.thumbnail(rendered.data) if thumbnails else None)
+            return Outcome(task, rendered, (), thumbnail(rendered.data) if thumbnails else None)
     except HandoutsError as error:
-        return Outcome(task, None, str(error))
+        return Outcome(task, None, tuple(error.diagnostics) or _failed(task, project, "HL406", str(error)).diagnostics)
     except HandoutTimeout as error:
-        return Outcome(task, None, f"{task.job.name}: {error}")
+        return _failed(task, project, "HL405", str(error))
     except FatalURLFetchingError as error:  # a BaseException in WeasyPrint
-        return Outcome(task, None, f"{task.job.name}: {error}")
+        return _failed(task, project, "HL402", str(error))
     except Exception as error:  # a WeasyPrint bug must not stop the other handouts
-        return Outcome(task, None, f"{task.job.name}: unexpected {type(error).__name__}: {error}")
+        return _failed(task, project, "HL406", f"unexpected {type(error).__name__}: {error}")
 
 
 # ---------------------------------------------------------------- in this process or a pool
@@ -146,6 +154,8 @@ def render_locally(tasks: list[Task], settings: WorkerSettings, jobs: int) -> It
 
 # ---------------------------------------------------------------- on a Dask cluster
 
+SCHEDULER_TIMEOUT = "10s"  # how long to try to reach the scheduler
+
 
 def render_on_dask(tasks: list[Task], settings: WorkerSettings, address: str) -> Iterator[Outcome]:
     """Send the tasks to a Dask distributed scheduler; outcomes come back as they finish.
@@ -159,7 +169,7 @@ def render_on_dask(tasks: list[Task], settings: WorkerSettings, address: str) ->
     except ImportError:
         raise UsageError("--scheduler needs Dask: pip install 'handouts[dask]'") from None
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=SCHEDULER_TIMEOUT)
     except OSError as error:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {error}") from None
     with client:

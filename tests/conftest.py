@@ -1,4 +1,9 @@
-"""Shared fixtures: each test works on its own copy of the sample project in tmp_path."""
+"""Shared fixtures: each test works on its own copy of the sample project in tmp_path.
+
+Tiers: ``pytest`` runs the fast tier; tests marked ``slow`` (crash sweeps, Dask,
+browsers) run with ``pytest -m slow`` or ``pytest --full`` (everything, every
+crash point: what CI runs).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,31 @@ from handouts.build import BuildOptions, build, plan
 from handouts.render import HARMLESS_NOTICES
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--full", action="store_true", help="run every test, slow ones included, every crash point")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: crash sweeps, Dask and browser tests (run with -m slow or --full)")
+    config.addinivalue_line("markers", "expect_weasyprint_warnings: the test provokes WeasyPrint warnings on purpose")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without -m or --full, leave the slow tier out (and say so in the summary)."""
+    if config.getoption("--full") or config.getoption("-m"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+@pytest.fixture(scope="session")
+def full(request: pytest.FixtureRequest) -> bool:
+    """True under ``--full``: sweeps try every point instead of a sample."""
+    return bool(request.config.getoption("--full"))
 
 
 def copy_project(destination: Path) -> Path:

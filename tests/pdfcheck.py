@@ -1,4 +1,5 @@
-"""Read a PDF back and assert what PDF/UA and a careful portal need from it."""
+"""Read a PDF back (with pypdf, independent of how it was made) and assert what PDF/UA and a careful
+portal need from it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,79 @@ import itertools
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+
+@dataclass(frozen=True)
+class PdfFacts:
+    """What a reader (a person, a portal) would find in one PDF."""
+
+    pages: int
+    title: str
+    author: str
+    language: str
+    tagged: bool
+    display_doc_title: bool
+    embedded_fonts: tuple[str, ...]
+    unembedded_fonts: tuple[str, ...]
+
+
+def read_facts(data: bytes) -> PdfFacts:
+    """Pages, metadata, tagging and fonts of a PDF given as bytes."""
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    info = reader.metadata or {}
+    mark_info = _get(root.get("/MarkInfo", DictionaryObject()))
+    preferences = _get(root.get("/ViewerPreferences", DictionaryObject()))
+    embedded, unembedded = _fonts(reader)
+    return PdfFacts(
+        pages=len(reader.pages),
+        title=str(info.get("/Title", "")),
+        author=str(info.get("/Author", "")),
+        language=str(root.get("/Lang", "")),
+        tagged=bool(mark_info.get("/Marked", False)) and "/StructTreeRoot" in root,
+        display_doc_title=bool(preferences.get("/DisplayDocTitle", False)),
+        embedded_fonts=tuple(sorted(embedded)),
+        unembedded_fonts=tuple(sorted(unembedded)),
+    )
+
+
+def _fonts(reader: PdfReader) -> tuple[set[str], set[str]]:
+    embedded: set[str] = set()
+    unembedded: set[str] = set()
+    for page in reader.pages:
+        resources = _get(page.get("/Resources", DictionaryObject()))
+        fonts = _get(resources.get("/Font", DictionaryObject()))
+        for font in fonts.values():
+            font = _get(font)
+            name = str(font.get("/BaseFont", "?"))
+            descriptor = _font_descriptor(font)
+            has_file = descriptor is not None and any(
+                key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            (embedded if has_file else unembedded).add(name.split("+", 1)[-1])
+    return embedded, unembedded
+
+
+def _font_descriptor(font: DictionaryObject) -> DictionaryObject | None:
+    if "/FontDescriptor" in font:
+        return _get(font["/FontDescriptor"])
+    for descendant in _get(font.get("/DescendantFonts", [])):
+        descendant = _get(descendant)
+        if "/FontDescriptor" in descendant:
+            return _get(descendant["/FontDescriptor"])
+    return None
+
+
+def extract_text(data: bytes) -> str:
+    """All text of a PDF, page after page."""
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
 
 FORBIDDEN = ("/JavaScript", "/OpenAction", "/Launch", "/EmbeddedFiles", "/AA")
 

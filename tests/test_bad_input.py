@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from handouts import loading
-from handouts.cli import cli, main
-from handouts.errors import ConfigError
+from handouts.cli import main
+from handouts.errors import ConfigError, UsageError
 
-from .helpers import MINIMAL_TOPIC, files_under, line_of, write_topic
+from .helpers import MINIMAL_TOPIC, files_under, line_of, run_cli, write_topic
 
 TOPIC_FILE = "content/test-topic.yaml"
 CLINIC_FILE = "templates/clinics/riverside-spine/clinic.yaml"
@@ -145,11 +144,14 @@ def test_logo_outside_clinic_folder(project_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("topic_id", ["../etc/passwd", "..", "Endplate", "a/b"])
-def test_unsafe_topic_id(project_dir: Path, topic_id: str) -> None:
-    result = CliRunner().invoke(cli, ["render", topic_id, "--clinic", "riverside-spine"])
-    assert result.exit_code != 0
-    with pytest.raises(Exception, match="is not valid: use lower-case letters"):
+def test_unsafe_topic_id(project_dir: Path, capsys: pytest.CaptureFixture, topic_id: str) -> None:
+    code, out, err = run_cli(capsys, "render", topic_id, "--clinic", "riverside-spine")
+    assert code == 2
+    assert f"error: topic id {topic_id!r} is not valid: use lower-case letters" in err
+    assert "Traceback" not in out + err
+    with pytest.raises(UsageError, match="is not valid: use lower-case letters"):
         loading.load_topic(loading.load_project(project_dir), topic_id)
+    assert files_under(project_dir / "output") == []
 
 
 def test_cli_reports_located_error_and_writes_nothing(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
@@ -178,7 +180,7 @@ def test_template_cannot_fetch_outside_project(project_dir: Path, capsys: pytest
         main(["render", "test-topic", "--clinic", "riverside-spine", "-o", str(target)])
     assert exited.value.code == 1
     err = capsys.readouterr().err
-    assert "refused to fetch" in err
+    assert "refused to fetch" in err and "error HL402" in err
     assert "test-topic × riverside-spine × standard" in err
     assert files_under(project_dir / "out") == []
 
@@ -192,5 +194,25 @@ def test_missing_image_in_template_fails_the_handout(project_dir: Path, capsys: 
     with pytest.raises(SystemExit) as exited:
         main(["render", "test-topic", "--clinic", "riverside-spine", "-o", "x.pdf"])
     assert exited.value.code == 1
-    assert "nope.png" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "nope.png" in err and "content/test-topic.yaml: error HL402:" in err
     assert not (project_dir / "x.pdf").exists()
+
+
+@pytest.mark.expect_weasyprint_warnings
+def test_weasyprint_warning_fails_the_handout_hl403(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    css = project_dir / "templates" / "clinics" / "riverside-spine" / "clinic.css"
+    css.write_text(".masthead { color: not-a-colour; }\n")
+    code, _, err = run_cli(capsys, "render", "endplate-sclerosis", "--clinic", "riverside-spine", "-o", "x.pdf")
+    assert code == 1
+    assert "templates/clinics/riverside-spine/clinic.css: error HL403:" in err and "not-a-colour" in err
+    assert not (project_dir / "x.pdf").exists()
+
+
+def test_unwritable_output_is_one_clear_line_hl407(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    (project_dir / "a-file").write_text("not a folder")
+    target = project_dir / "a-file" / "x.pdf"
+    code, out, err = run_cli(capsys, "render", "endplate-sclerosis", "--clinic", "riverside-spine", "-o", str(target))
+    assert code == 1
+    assert err.strip() == f"{target}: error HL407: cannot write: {project_dir / 'a-file'} is not a folder"
+    assert "Traceback" not in out + err

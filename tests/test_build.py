@@ -5,20 +5,21 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from handouts import build as builder
-from handouts import loading, outputs, pdf
+from handouts import loading, outfolder
 from handouts.errors import UsageError
 
 from .conftest import copy_project
 from .helpers import GOOD_TOPIC, files_under, run_cli, write_topic
+from .pdfcheck import read_facts
 
 LEVEL = ["--level", "easy"]
 
@@ -40,7 +41,7 @@ def assert_manifest_matches_files(output: Path) -> None:
         data = (output / entry["path"]).read_bytes()
         assert len(data) == entry["bytes"]
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
-        facts = pdf.read_facts(data)
+        facts = read_facts(data)
         assert (facts.pages, facts.title) == (entry["pages"], entry["title"])
 
 
@@ -51,6 +52,7 @@ def test_incremental_rebuilds_exactly_what_changed(project_dir: Path, capsys: py
     code, first = build_json(capsys, *LEVEL)
     assert code == 0 and len(first["built"]) == 4  # 2 clinics × 2 topics
     assert build_json(capsys, *LEVEL)[1]["built"] == []
+    (project_dir / "content" / "subchondral-sclerosis.yaml").unlink()  # fewer handouts per rebuild below
 
     def rebuilt_after(change) -> list[str]:
         change()
@@ -68,23 +70,24 @@ def test_incremental_rebuilds_exactly_what_changed(project_dir: Path, capsys: py
     clinic = project_dir / "templates" / "clinics" / "riverside-spine" / "clinic.yaml"
     assert rebuilt_after(lambda: clinic.write_text(clinic.read_text().replace("+1 555 0100", "+1 555 0111"))) == [
         "riverside-spine/endplate-sclerosis.easy.en.pdf",
-        "riverside-spine/subchondral-sclerosis.easy.en.pdf",
     ]
     logo = project_dir / "templates" / "clinics" / "bangkok-regenerative" / "logo.svg"
-    assert len(rebuilt_after(lambda: logo.write_text(logo.read_text().replace("#c9a227", "#b8921f")))) == 2
+    assert rebuilt_after(lambda: logo.write_text(logo.read_text().replace("#c9a227", "#b8921f"))) == [
+        "bangkok-regenerative/endplate-sclerosis.easy.en.pdf",
+    ]
     css = project_dir / "templates" / "handout.css"
-    assert len(rebuilt_after(lambda: css.write_text(css.read_text() + "\n/* changed */\n"))) == 4
+    assert len(rebuilt_after(lambda: css.write_text(css.read_text() + "\n/* changed */\n"))) == 2
     config = project_dir / "handouts.yaml"
-    assert len(rebuilt_after(lambda: config.write_text(config.read_text() + "\n# changed\n"))) == 4
+    assert len(rebuilt_after(lambda: config.write_text(config.read_text() + "\n# changed\n"))) == 2
     deleted = project_dir / "output" / "riverside-spine" / "endplate-sclerosis.easy.en.pdf"
     assert rebuilt_after(deleted.unlink) == ["riverside-spine/endplate-sclerosis.easy.en.pdf"]
     assert rebuilt_after(lambda: deleted.write_bytes(b"%PDF-tampered")) == [
         "riverside-spine/endplate-sclerosis.easy.en.pdf"
     ]
     code, summary = build_json(capsys, *LEVEL, "--pdf-variant", "pdf/a-3a")
-    assert len(summary["built"]) == 4
+    assert len(summary["built"]) == 2
     code, summary = build_json(capsys, *LEVEL, "--pdf-variant", "pdf/a-3a", "--force")
-    assert len(summary["built"]) == 4
+    assert len(summary["built"]) == 2
     assert_manifest_matches_files(project_dir / "output")
 
 
@@ -115,11 +118,12 @@ def test_stale_outputs_reported_then_pruned(project_dir: Path, capsys: pytest.Ca
 # ---------------------------------------------------------------- failures
 
 
+@pytest.mark.expect_weasyprint_warnings
 def test_one_bad_handout_never_stops_the_others(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
     write_topic(project_dir, GOOD_TOPIC + 'reviewer: "again"\n', topic_id="broken-topic")
     override = project_dir / "templates" / "clinics" / "bangkok-regenerative" / "partials" / "title.html"
     override.parent.mkdir(parents=True)
-    override.write_text('<h1>{{ handout.title }}</h1><img src="clinics/nope.png" alt="">\n')
+    override.write_text('<h1>{{ handout.title }}</h1><img src="clinics/nope.png" alt="A missing picture">\n')
     code, _, err = run_cli(capsys, "build", "--jobs", "2", *LEVEL)
     assert code == 1
     assert "failed: topic broken-topic" in err and "content/broken-topic.yaml:" in err
@@ -130,6 +134,33 @@ def test_one_bad_handout_never_stops_the_others(project_dir: Path, capsys: pytes
         "riverside-spine/subchondral-sclerosis.easy.en.pdf",
     }
     assert not list((project_dir / "output" / "bangkok-regenerative").glob("*.pdf"))
+    code, summary = build_json(capsys, *LEVEL, "--force")
+    assert code == 1
+    failed = {failure["handout"]: failure["diagnostics"] for failure in summary["failed"]}
+    assert failed["topic broken-topic"][0]["code"] == "HL001"
+    assert failed["topic broken-topic"][0]["file"] == "content/broken-topic.yaml"
+    assert failed["topic broken-topic"][0]["line"] > 1
+    [refused] = failed["bangkok-regenerative/endplate-sclerosis.easy"]
+    assert refused["code"] == "HL402" and refused["file"] == "content/endplate-sclerosis.yaml"
+
+
+def test_an_engine_crash_fails_one_handout_hl406(project_dir: Path, capsys, monkeypatch) -> None:
+    from handouts.render import Renderer
+
+    original = Renderer.rendered
+
+    def flaky(self, item, personal=None):
+        if item.topic.id == "subchondral-sclerosis":
+            raise ZeroDivisionError("inside the engine")
+        return original(self, item, personal)
+
+    monkeypatch.setattr(Renderer, "rendered", flaky)
+    code, summary = build_json(capsys, "--clinic", "riverside-spine", *LEVEL)
+    assert code == 1
+    assert summary["built"] == ["riverside-spine/endplate-sclerosis.easy.en.pdf"]
+    [failure] = summary["failed"]
+    assert failure["diagnostics"][0]["code"] == "HL406"
+    assert "unexpected ZeroDivisionError: inside the engine" in failure["diagnostics"][0]["message"]
 
 
 def test_a_handout_that_hangs_is_stopped(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
@@ -151,7 +182,7 @@ def test_a_handout_that_hangs_is_stopped(project_dir: Path, capsys: pytest.Captu
         "1",
     )
     assert code == 1
-    assert "took longer than 1 s" in err
+    assert "error HL405" in err and "took longer than 1 s" in err
 
 
 def test_two_jobs_writing_one_file_are_refused(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -226,9 +257,9 @@ def test_manifest_shape_and_determinism(tmp_path: Path, capsys: pytest.CaptureFi
 
 def run_build_process(project: Path, *argv: str, crash_at: int | None = None) -> int:
     """``handouts build`` in its own process (so it can be killed); returns its exit code."""
-    environment = {key: value for key, value in os.environ.items() if key != outputs.CRASH_VARIABLE}
+    environment = {key: value for key, value in os.environ.items() if key != outfolder.CRASH_VARIABLE}
     if crash_at is not None:
-        environment[outputs.CRASH_VARIABLE] = str(crash_at)
+        environment[outfolder.CRASH_VARIABLE] = str(crash_at)
     result = subprocess.run(
         [sys.executable, "-m", "handouts", "build", "--jobs", "1", "--quiet", *argv],
         cwd=project,
@@ -248,18 +279,33 @@ def snapshot(output: Path) -> dict[str, bytes]:
     }
 
 
+TEMPORARY = re.compile(r"^\.(?P<final>.+)\.[A-Za-z0-9_]+\.tmp$")
+
+
 def assert_consistent_after_crash(output: Path, clean: dict[str, bytes], previous: dict[str, bytes]) -> None:
-    """No truncated file under a final name; the manifest parses and matches what it lists."""
+    """Every file is complete under its final name (old or new bytes), or a temporary file named
+    after the final name it was becoming; the manifest parses and matches what it lists."""
     for name, data in snapshot(output).items():
-        assert not name.endswith(".tmp") or name.split("/")[-1].startswith("."), name
-        if name.endswith(".pdf"):
+        folder, _, base = name.rpartition("/")
+        temporary = TEMPORARY.match(base)
+        if temporary:
+            final = f"{folder}/{temporary['final']}" if folder else temporary["final"]
+            assert final in clean or final == "manifest.json", f"stray temporary file {name}"
+            continue
+        assert name in clean or name in previous, f"unexpected file {name}"
+        if name != "manifest.json":
             assert data in (clean.get(name), previous.get(name)), f"{name} is neither old nor new"
     if (output / "manifest.json").exists():
         assert_manifest_matches_files(output)
 
 
+SAMPLED_CRASH_POINTS = (1, 2, 4, 7, 11)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["fresh", "rebuild"])
-def test_kill_at_every_write_point_then_resume(tmp_path: Path, scenario: str) -> None:
+def test_kill_at_every_write_point_then_resume(tmp_path: Path, scenario: str, full: bool) -> None:
+    """SIGKILL at write points (every one with --full, a sample otherwise), then resume."""
     filters = ["--clinic", "riverside-spine", *LEVEL]
     clean_root = copy_project(tmp_path / "clean")
     if scenario == "rebuild":  # the crash happens while replacing files an earlier build made
@@ -270,7 +316,8 @@ def test_kill_at_every_write_point_then_resume(tmp_path: Path, scenario: str) ->
     assert run_build_process(clean_root, *filters) == 0
     clean = snapshot(clean_root / "output")
 
-    crash_at, crashed = 1, True
+    points = iter(range(1, 10_000) if full else SAMPLED_CRASH_POINTS)
+    crash_at, crashed, tried = next(points), True, 0
     while crashed:
         root = copy_project(tmp_path / f"crash-{crash_at}")
         if scenario == "rebuild":
@@ -283,8 +330,10 @@ def test_kill_at_every_write_point_then_resume(tmp_path: Path, scenario: str) ->
         assert_consistent_after_crash(root / "output", clean, previous)
         assert run_build_process(root, *filters) == 0  # resume
         assert snapshot(root / "output") == clean, f"resume after a crash at write point {crash_at}"
-        crash_at += 1
-    assert crash_at > 6  # the sweep really went through the write points
+        tried += crashed
+        crash_at = next(points, None)
+        crashed = crashed and crash_at is not None
+    assert tried >= (8 if full else len(SAMPLED_CRASH_POINTS) - 1)  # the sweep really killed the build
 
 
 def test_ctrl_c_stops_cleanly(project_dir: Path) -> None:
@@ -310,6 +359,7 @@ def test_ctrl_c_stops_cleanly(project_dir: Path) -> None:
 # ---------------------------------------------------------------- Dask
 
 
+@pytest.mark.slow
 def test_dask_cluster_build_equals_local_build(tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch) -> None:
     distributed = pytest.importorskip("distributed")
     local_root = copy_project(tmp_path / "local")
@@ -318,14 +368,16 @@ def test_dask_cluster_build_equals_local_build(tmp_path: Path, capsys: pytest.Ca
     dask_root = copy_project(tmp_path / "dask")
     monkeypatch.chdir(dask_root)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        started = time.monotonic()
         code, _, err = run_cli(capsys, "build", *LEVEL, "--scheduler", cluster.scheduler_address)
         assert code == 0, err
-        assert time.monotonic() - started < 300
     assert snapshot(dask_root / "output") == snapshot(local_root / "output")
 
 
-def test_unreachable_scheduler_is_a_usage_error(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.slow
+def test_unreachable_scheduler_is_a_usage_error(project_dir: Path, capsys: pytest.CaptureFixture, monkeypatch) -> None:
+    from handouts import workers
+
+    monkeypatch.setattr(workers, "SCHEDULER_TIMEOUT", "1s")
     code, _, err = run_cli(capsys, "build", *LEVEL, "--scheduler", "tcp://127.0.0.1:9")
     assert code == 2
     assert "cannot reach the Dask scheduler" in err

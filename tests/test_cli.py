@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from handouts import __version__, pdf
+from handouts import __version__
 from handouts.cli import cli
 
 from .helpers import files_under, run_cli
+from .pdfcheck import read_facts
 
 
 def test_version(capsys: pytest.CaptureFixture) -> None:
@@ -40,7 +41,7 @@ def test_render_pdf_to_chosen_file(project_dir: Path, capsys: pytest.CaptureFixt
     assert code == 0, out
     data = (project_dir / "handout.pdf").read_bytes()
     assert data.startswith(b"%PDF-")
-    assert pdf.read_facts(data).title == "Endplate sclerosis (Easy to read)"
+    assert read_facts(data).title == "Endplate sclerosis (Easy to read)"
     assert "wrote handout.pdf" in out
 
 

@@ -8,18 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from handouts import loading, pdf
-from handouts.outputs import MANIFEST
+from handouts import loading
+from handouts.manifest import MANIFEST
 
-from .conftest import REPO
-
-SAMPLE = loading.load_project(REPO)
-CASES = [
-    (clinic, topic, level)
-    for clinic in loading.clinic_ids(SAMPLE)
-    for topic in loading.topic_ids(SAMPLE)
-    for level in SAMPLE.levels
-]
+from .pdfcheck import extract_text, read_facts
+from .samples import CASES, SAMPLE
 
 
 def flat(text: str) -> str:
@@ -38,8 +31,8 @@ def test_sample_pdf(built_samples: Path, clinic_id: str, topic_id: str, level: s
     topic = loading.load_topic(SAMPLE, topic_id)
     clinic = loading.load_clinic(SAMPLE, clinic_id)
     data = (built_samples / clinic_id / f"{topic_id}.{level}.{topic.language}.pdf").read_bytes()
-    facts = pdf.read_facts(data)
-    text = flat(pdf.extract_text(data))
+    facts = read_facts(data)
+    text = flat(extract_text(data))
 
     assert 1 <= facts.pages <= 8
     assert facts.title == f"{topic.titles[level]} ({SAMPLE.levels[level].label})"

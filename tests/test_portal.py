@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handouts import pdf
+from handouts.thumbnails import THUMBNAIL_WIDTH
 
-from .helpers import files_under, run_cli
-from .pdfcheck import assert_accessible, qpdf_check
-from .test_pdf_output import CASES
+from .helpers import GOOD_TOPIC, files_under, run_cli, write_topic
+from .pdfcheck import assert_accessible, qpdf_check, read_facts
+from .samples import CASES
 
 TOPIC, CLINIC = "endplate-sclerosis", "riverside-spine"
 
@@ -53,7 +53,7 @@ def test_inaccessible_templates_fail_the_handout(project_dir: Path, capsys, part
     override.write_text(content + "\n")
     code, _, err = run_cli(capsys, *render_args("-o", "x.pdf"))
     assert code == 1
-    assert problem in err
+    assert problem in err and "error HL404" in err
     assert not (project_dir / "x.pdf").exists()
 
 
@@ -86,7 +86,7 @@ def test_default_variant_claims_pdf_ua_and_plain_is_untagged(project_dir: Path, 
     assert run_cli(capsys, *render_args("-o", "ua.pdf"))[0] == 0
     assert 'pdfuaid:part="1"' in xmp((project_dir / "ua.pdf").read_bytes())
     assert run_cli(capsys, *render_args("--pdf-variant", "plain", "-o", "plain.pdf"))[0] == 0
-    assert not pdf.read_facts((project_dir / "plain.pdf").read_bytes()).tagged
+    assert not read_facts((project_dir / "plain.pdf").read_bytes()).tagged
 
 
 def test_metadata(built_samples: Path) -> None:
@@ -175,7 +175,7 @@ def test_packet(project_dir: Path, capsys) -> None:
     assert f"Page {pages} of {pages}" in reader.pages[-1].extract_text()
     assert_accessible(data)
     qpdf_check(data)
-    facts = pdf.read_facts(data)
+    facts = read_facts(data)
     assert len(facts.embedded_fonts) == len(set(facts.embedded_fonts)) <= 4  # fonts embedded once, not per topic
     singles = 0
     for topic in topics:
@@ -188,7 +188,17 @@ def test_packet_gate_and_usage(project_dir: Path, capsys) -> None:
     code, _, err = run_cli(capsys, "packet", TOPIC, TOPIC, "--clinic", CLINIC, "-o", "p.pdf")
     assert code == 2 and "each topic once" in err
     code, _, err = run_cli(capsys, "packet", "--clinic", CLINIC, "-o", "p.pdf")
-    assert code == 2
+    assert code == 2 and "Missing argument 'TOPICS...'" in err
+    hard = "Subchondral osteosclerosis necessitates comprehensive multidisciplinary radiographic evaluation."
+    write_topic(project_dir, GOOD_TOPIC.replace('what_it_is: "It is a test."', f'what_it_is: "{hard}"'))
+    argv = ["packet", TOPIC, "test-topic", "--clinic", CLINIC, "--level", "easy", "-o", "p.pdf"]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1
+    assert "packet × riverside-spine × easy: refused: it does not pass 'handouts check'" in err
+    assert "content/test-topic.yaml:1:1: error HL101" in err
+    assert not (project_dir / "p.pdf").exists()
+    assert run_cli(capsys, *argv, "--ignore-check")[0] == 0
+    assert (project_dir / "p.pdf").read_bytes().startswith(b"%PDF-")
 
 
 # ---------------------------------------------------------------- personalised copies
@@ -256,6 +266,6 @@ def test_thumbnails_beside_pdfs_and_in_manifest(project_dir: Path, capsys) -> No
         assert entry["thumbnail"] == entry["path"][: -len(".pdf")] + ".png"
         png = (output / entry["thumbnail"]).read_bytes()
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
-        assert int.from_bytes(png[16:20], "big") == pdf.THUMBNAIL_WIDTH
+        assert int.from_bytes(png[16:20], "big") == THUMBNAIL_WIDTH
     assert run_cli(capsys, *render_args("-o", "one.pdf", "--thumbnail"))[0] == 0
     assert (project_dir / "one.png").read_bytes().startswith(b"\x89PNG")

@@ -7,22 +7,32 @@ from pathlib import Path
 
 import pytest
 
-from handouts import loading, pdf
-from handouts.build import render_one
+from handouts import loading
+from handouts.commands.render import load_checked
 from handouts.errors import RenderError
+from handouts.render import Renderer
+from handouts.templates import Templates
+from handouts.views import handout_view
 
 from .conftest import REPO
 from .helpers import MINIMAL_TOPIC, run_cli, write_topic
+from .pdfcheck import extract_text
 
 GOLDEN = Path(__file__).parent / "golden" / "endplate-sclerosis.riverside-spine.easy.html"
 REGENERATE = "HANDOUTS_REGENERATE_GOLDEN"
 
 
+def view(project_dir: Path, topic: str = "endplate-sclerosis", clinic: str = "riverside-spine", level: str = "easy"):
+    project = loading.load_project(project_dir)
+    topics, the_clinic = load_checked(project, [topic], clinic, level, ignore_check=True, what=topic)
+    return project, handout_view(project, topics[topic], the_clinic, level)
+
+
 def render_pdf(
     project_dir: Path, topic: str = "endplate-sclerosis", clinic: str = "riverside-spine", level: str = "easy"
 ) -> bytes:
-    handout, renderer = render_one(loading.load_project(project_dir), topic, clinic, level)
-    return renderer.pdf(handout)
+    project, handout = view(project_dir, topic, clinic, level)
+    return Renderer(project).pdf(handout)
 
 
 def test_same_inputs_give_identical_bytes(project_dir: Path) -> None:
@@ -42,8 +52,8 @@ def test_source_date_epoch_sets_modification_date(project_dir: Path, monkeypatch
 
 def test_text_is_escaped_not_executed(project_dir: Path) -> None:
     write_topic(project_dir, MINIMAL_TOPIC.replace("title: Test topic", 'title: "<script>x</script> {{ 7*7 }}"'))
-    handout, renderer = render_one(loading.load_project(project_dir), "test-topic", "riverside-spine", "easy")
-    html = renderer.html(handout)
+    project, handout = view(project_dir, "test-topic")
+    html = Templates(project).html(handout)
     assert "&lt;script&gt;x&lt;/script&gt; {{ 7*7 }}" in html
     assert "<script>" not in html and "49" not in html
 
@@ -52,9 +62,15 @@ def test_undefined_template_variable_fails(project_dir: Path) -> None:
     override = project_dir / "templates" / "clinics" / "riverside-spine" / "partials" / "title.html"
     override.parent.mkdir(parents=True)
     override.write_text("<h1>{{ handout.subtitle }}</h1>\n")
-    handout, renderer = render_one(loading.load_project(project_dir), "endplate-sclerosis", "riverside-spine", "easy")
-    with pytest.raises(RenderError, match="subtitle"):
-        renderer.html(handout)
+    project, handout = view(project_dir)
+    with pytest.raises(RenderError, match="subtitle") as caught:
+        Templates(project).html(handout)
+    [diagnostic] = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.path, diagnostic.line) == (
+        "HL401",
+        "templates/clinics/riverside-spine/partials/title.html",
+        1,
+    )
 
 
 def test_template_syntax_error_names_file_and_line(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
@@ -71,22 +87,21 @@ def test_clinic_override_wins_over_base(project_dir: Path) -> None:
     override = project_dir / "templates" / "clinics" / "riverside-spine" / "partials" / "title.html"
     override.parent.mkdir(parents=True)
     override.write_text("<h1>{{ handout.title }}</h1><p>Clinic-specific subtitle</p>\n")
-    text = pdf.extract_text(render_pdf(project_dir))
+    text = extract_text(render_pdf(project_dir))
     assert "Clinic-specific subtitle" in text
-    other = pdf.extract_text(render_pdf(project_dir, clinic="bangkok-regenerative"))
+    other = extract_text(render_pdf(project_dir, clinic="bangkok-regenerative"))
     assert "Clinic-specific subtitle" not in other
 
 
 def test_clinic_css_is_applied(project_dir: Path) -> None:
     css = project_dir / "templates" / "clinics" / "riverside-spine" / "clinic.css"
     css.write_text(".masthead-kind::after { content: ' (clinic CSS applied)'; }\n")
-    assert "(clinic CSS applied)" in pdf.extract_text(render_pdf(project_dir))
+    assert "(clinic CSS applied)" in extract_text(render_pdf(project_dir))
 
 
 def golden_html() -> str:
-    project = loading.load_project(REPO)
-    handout, renderer = render_one(project, "endplate-sclerosis", "riverside-spine", "easy")
-    return renderer.html(handout).replace(project.root.as_uri(), "file:///PROJECT")
+    project, handout = view(REPO)
+    return Templates(project).html(handout).replace(project.root.as_uri(), "file:///PROJECT")
 
 
 def test_golden_html(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Resolve stage: one topic × clinic × level → the view a template prints.
+"""Views: one topic × clinic × level → what a template prints (a :class:`Handout`).
 
 Everything a template needs is computed here, already safe: Markdown is turned
 into HTML by :mod:`markup` (raw HTML refused at load time) and wrapped in
@@ -8,7 +8,6 @@ into HTML by :mod:`markup` (raw HTML refused at load time) and wrapped in
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -19,6 +18,8 @@ from .models import BODY_ORDER, Clinic, Level, Project, Topic
 
 @dataclass(frozen=True)
 class SectionView:
+    """A section as printed: its heading and its HTML (already safe)."""
+
     id: str
     heading: str
     html: Markup
@@ -26,6 +27,8 @@ class SectionView:
 
 @dataclass(frozen=True)
 class GlossaryEntry:
+    """One “Words to know” entry."""
+
     term: str
     meaning: str
 
@@ -47,10 +50,12 @@ class Handout:
 
     @property
     def document_title(self) -> str:
+        """The PDF's title: the topic's title and the level's label."""
         return f"{self.title} ({self.level.label})"
 
     @property
     def reviewed_text(self) -> str:
+        """The review date as printed."""
         return long_date(self.reviewed)
 
 
@@ -70,6 +75,7 @@ class Personal:
 
     @property
     def date_text(self) -> str:
+        """The date as printed, or nothing."""
         return long_date(self.date) if self.date else ""
 
 
@@ -84,19 +90,22 @@ class Packet:
 
     @property
     def language(self) -> str:
+        """The packet's language: its first handout's."""
         return self.handouts[0].language
 
     @property
     def document_title(self) -> str:
+        """The PDF's title: every topic's title and the level's label."""
         titles = ", ".join(handout.title for handout in self.handouts)
         return f"Patient information packet: {titles} ({self.level.label})"
 
     @property
     def reviewed(self) -> dt.date:
+        """The latest review date of its topics."""
         return max(handout.reviewed for handout in self.handouts)
 
 
-def resolve(project: Project, topic: Topic, clinic: Clinic, level_id: str) -> Handout:
+def handout_view(project: Project, topic: Topic, clinic: Clinic, level_id: str) -> Handout:
     """Pick the level's texts, render them, and keep the glossary terms that are used."""
     level = project.levels[level_id]
     views = {
@@ -120,11 +129,6 @@ def resolve(project: Project, topic: Topic, clinic: Clinic, level_id: str) -> Ha
     )
 
 
-def term_is_used(term: str, text: str) -> bool:
-    """Whole-word, case-insensitive; a trailing plural 's' still counts."""
-    return re.search(rf"\b{re.escape(term)}(?:s|es)?\b", text, re.IGNORECASE) is not None
-
-
 def _used_glossary(glossary: dict[str, str], text: str) -> tuple[GlossaryEntry, ...]:
-    entries = [GlossaryEntry(term, meaning) for term, meaning in glossary.items() if term_is_used(term, text)]
+    entries = [GlossaryEntry(term, meaning) for term, meaning in glossary.items() if markup.term_is_used(term, text)]
     return tuple(sorted(entries, key=lambda entry: entry.term.lower()))

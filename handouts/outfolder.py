@@ -1,30 +1,25 @@
-"""Output folder: atomic writes, the build lock and ``manifest.json``.
+"""The output folder: where each handout goes, atomic writes and the build lock.
 
-Crash safety rests on two rules kept here: a file only ever appears under its
-final name by an atomic rename of a complete, fsynced temporary file; and the
-manifest is always written the same way, last.
+Crash safety rests on one rule kept here: a file only ever appears under its
+final name by an atomic rename of a complete, fsynced temporary file.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
-from . import __version__
-from .errors import LockedError
+from .errors import Diagnostic, LockedError, WriteError
+from .models import Clinic, Topic
 
-MANIFEST = "manifest.json"
 LOCK_FILE = ".handouts.lock"
-MANIFEST_VERSION = 1
 CRASH_VARIABLE = "HANDOUTS_CRASH_AT"
 
 
@@ -45,8 +40,30 @@ def _umask() -> int:
     return mask
 
 
+def output_name(topic: Topic, clinic: Clinic, level: str) -> str:
+    """``<clinic>/<topic>.<level>.<language>.pdf``: ids only, never patient data."""
+    return f"{clinic.id}/{topic.id}.{level}.{topic.language}.pdf"
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` is either the old file or the complete new one."""
+    """Write ``data`` so that ``path`` is either the old file or the complete new one.
+
+    Raises :class:`WriteError` (HL407) when the file cannot be written.
+    """
+    try:
+        _write_atomic(path, data)
+    except (FileExistsError, NotADirectoryError):
+        folder = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+        raise _write_error(path, f"{folder} is not a folder") from None
+    except OSError as error:
+        raise _write_error(path, str(error.strerror or error)) from None
+
+
+def _write_error(path: Path, reason: str) -> WriteError:
+    return WriteError(diagnostics=[Diagnostic(str(path), 0, 0, f"cannot write: {reason}", "error", "HL407")])
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -101,48 +118,8 @@ def output_lock(output_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-# ---------------------------------------------------------------- manifest
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of ``manifest.json``."""
-
-    clinic: str
-    topic: str
-    level: str
-    language: str
-    path: str
-    bytes: int
-    pages: int
-    sha256: str
-    input_key: str
-    title: str
-    reviewed: str
-    reading_grade: float | None
-    thumbnail: str | None
-
-
-def read_manifest(output_dir: Path) -> dict[str, Entry]:
-    """Entries by path; an unreadable or foreign manifest counts as empty (everything rebuilds)."""
-    try:
-        data = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
-        return {item["path"]: Entry(**item) for item in data["outputs"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-
-
-def write_manifest(output_dir: Path, entries: dict[str, Entry]) -> None:
-    """Deterministic: sorted by path, no timestamps."""
-    document = {
-        "manifest_version": MANIFEST_VERSION,
-        "generator": f"handouts {__version__}",
-        "outputs": [asdict(entries[path]) for path in sorted(entries)],
-    }
-    write_atomic(output_dir / MANIFEST, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
-
-
 def file_sha256(path: Path) -> str | None:
+    """The sha256 of a file, or None when it cannot be read."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:

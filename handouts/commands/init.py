@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .errors import UsageError
-from .loading import PROJECT_FILE
+from ..errors import UsageError
+from ..loading import PROJECT_FILE
 
 STARTER_TOPIC = "endplate-sclerosis"
 STARTER_CLINIC = "riverside-spine"
@@ -18,7 +18,7 @@ STARTER_CLINIC = "riverside-spine"
 
 def starter_root() -> Path:
     """Where the sample project lives for this installation."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     for candidate in (package / "_starter", package.parent):
         if (candidate / PROJECT_FILE).is_file() and (candidate / "templates").is_dir():
             return candidate

@@ -26,6 +26,7 @@ class Located:
     column: int = 0
 
     def where(self) -> tuple[str, int, int]:
+        """``(file, line, column)``."""
         return self.path, self.line, self.column
 
 

@@ -1,0 +1,141 @@
+"""``handouts render`` and ``handouts packet``: one handout, or several topics in one PDF.
+
+Both load what they need, run the gate (see docs, "The gate") and write one
+file atomically. A personalised copy is never written to the shared output
+folder: it needs an explicit output file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import loading
+from ..check import Gate, gate_message
+from ..defaults import DEFAULT_VARIANT
+from ..errors import GateError, UsageError
+from ..models import Clinic, Project, Topic
+from ..outfolder import output_name, write_atomic
+from ..views import Packet, Personal, handout_view
+
+MAX_NAME = 100
+MAX_NOTE = 1000
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file a command wrote, and its size."""
+
+    path: Path
+    size: int
+
+
+def personal_details(name: str | None, note: str | None, date: str | None) -> Personal | None:
+    """Validate the patient fields of a personalised copy. Their values never appear in a message."""
+    if name is None:
+        if note is not None or date is not None:
+            raise UsageError("--note and --date personalise a copy: give --for NAME too")
+        return None
+    if not name.strip() or len(name) > MAX_NAME:
+        raise UsageError(f"--for: give a name of 1 to {MAX_NAME} characters")
+    if note is not None and len(note) > MAX_NOTE:
+        raise UsageError(f"--note: keep notes under {MAX_NOTE} characters (there is room on page 1 only)")
+    try:
+        when = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        raise UsageError("--date: expected a date like 2026-11-21") from None
+    return Personal(name.strip(), (note or "").strip(), when)
+
+
+def only_clinic(project: Project) -> str:
+    """The project's clinic when it has exactly one; otherwise the user must choose."""
+    clinics = loading.clinic_ids(project)
+    if len(clinics) == 1:
+        return clinics[0]
+    raise UsageError(f"choose a clinic with --clinic: {', '.join(clinics) or 'none found in templates/clinics'}")
+
+
+def load_checked(
+    project: Project, topic_ids: list[str], clinic_id: str, level: str, ignore_check: bool, what: str
+) -> tuple[dict[str, Topic], Clinic]:
+    """Load the topics and the clinic, then run the gate for every topic at ``level``."""
+    if level not in project.levels:
+        raise UsageError(f"no level {level!r}; available: {', '.join(project.levels)}")
+    topics, clinics = loading.load_all(project, topic_ids, [clinic_id])
+    clinic, gate = clinics[clinic_id], Gate(project)
+    refused = list(dict.fromkeys(e for topic_id in topic_ids for e in gate.errors(topics[topic_id], clinic, level)))
+    if refused and not ignore_check:
+        raise GateError(f"{what} × {clinic_id} × {level}: " + gate_message(refused), refused)
+    return topics, clinic
+
+
+def write(path: Path, data: bytes, thumbnail: bool = False) -> list[Written]:
+    """Write ``data`` atomically, and page 1 as a PNG beside it when asked."""
+    write_atomic(path, data)
+    written = [Written(path, len(data))]
+    if thumbnail:
+        from ..thumbnails import thumbnail as page_one
+
+        png = page_one(data)
+        write_atomic(path.with_suffix(".png"), png)
+        written.append(Written(path.with_suffix(".png"), len(png)))
+    return written
+
+
+def render_handout(
+    project: Project,
+    topic_id: str,
+    clinic_id: str | None = None,
+    level: str | None = None,
+    output: Path | None = None,
+    as_html: bool = False,
+    personal: Personal | None = None,
+    thumbnail: bool = False,
+    pdf_variant: str = DEFAULT_VARIANT,
+    ignore_check: bool = False,
+) -> list[Written]:
+    """Render one handout (PDF, or HTML with ``as_html``) and write it; returns what was written."""
+    if personal and output is None:
+        raise UsageError("a personalised copy needs -o FILE: it never goes into the shared output folder")
+    clinic_id = clinic_id or only_clinic(project)
+    level = level or project.default_level
+    topics, clinic = load_checked(project, [topic_id], clinic_id, level, ignore_check, topic_id)
+    handout = handout_view(project, topics[topic_id], clinic, level)
+    if output is None:
+        name = output_name(handout.topic, clinic, level)
+        output = project.output_dir / (name[: -len(".pdf")] + ".html" if as_html else name)
+    if as_html:
+        from ..templates import Templates
+
+        return write(output, Templates(project).html(handout, personal, standalone=True).encode())
+    from ..render import Renderer
+
+    return write(output, Renderer(project, pdf_variant).pdf(handout, personal), thumbnail)
+
+
+def render_packet(
+    project: Project,
+    topic_ids: list[str],
+    output: Path,
+    clinic_id: str | None = None,
+    level: str | None = None,
+    as_html: bool = False,
+    pdf_variant: str = DEFAULT_VARIANT,
+    ignore_check: bool = False,
+) -> list[Written]:
+    """Several topics for one clinic at one level in one document; returns what was written."""
+    if len(set(topic_ids)) != len(topic_ids):
+        raise UsageError("a packet lists each topic once")
+    clinic_id = clinic_id or only_clinic(project)
+    level = level or project.default_level
+    topics, clinic = load_checked(project, topic_ids, clinic_id, level, ignore_check, "packet")
+    handouts = tuple(handout_view(project, topics[topic_id], clinic, level) for topic_id in topic_ids)
+    packet = Packet(clinic, project.levels[level], handouts)
+    if as_html:
+        from ..templates import Templates
+
+        return write(output, Templates(project).html(packet, standalone=True).encode())
+    from ..render import Renderer
+
+    return write(output, Renderer(project, pdf_variant).pdf(packet))

@@ -1,15 +1,20 @@
-"""Benchmark `handouts build` against the floor (plain WeasyPrint) and a scripter's shell loop.
+"""Benchmark: handouts build against the raw WeasyPrint engine, in one run.
 
-Run from the repository root (takes several minutes on 2 cores):
+Builds a generated project (copies of the sample clinics and topics) and measures,
+in interleaved rounds, as whole processes on this machine:
 
-    .venv/bin/python bench/bench_build.py                # 20 clinics × 10 topics × 3 levels
-    .venv/bin/python bench/bench_build.py --clinics 4 --topics 2    # a quick look
+  (a) ``handouts build --jobs 1 --force``
+  (b) the raw WeasyPrint floor: one Python process rendering the same HTML (what
+      ``render --html`` writes) with one FontConfiguration, stylesheets parsed
+      once, a shared image cache and Python's default garbage collector
+  (c) a shell loop calling the ``weasyprint`` command (on a sample)
+  (d) ``handouts check`` and ``handouts --help`` (and ``python -c "import click"``)
+  (e) a no-op rebuild, as a share of the full build
+  (f) peak RSS of a build worker after 50 and after 1,000 handouts
 
-Prints, in one run: ms per handout for `handouts build` (all cores, and one job),
-for a plain in-process WeasyPrint loop over the same HTML (the floor), and for a
-shell loop calling the `weasyprint` command once per handout; the no-op rebuild
-time as a fraction of the full build; and peak RSS per worker, for a short build
-and for the whole matrix (it must stay flat).
+It prints medians with min–max and the ratios against the goals. Usage:
+
+    .venv/bin/python bench/bench_build.py [--rounds 3] [--long 1000]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +32,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
 from handouts import build as builder  # noqa: E402
@@ -36,38 +43,53 @@ from handouts.views import handout_view  # noqa: E402
 PALETTE = ["#1d4e89", "#0b5d45", "#6a1b4d", "#7a3b00", "#263238", "#004d61", "#3e2a78", "#5b3000"]
 
 
-def make_project(root: Path, clinics: int, topics: int) -> None:
-    """A project with ``clinics`` × ``topics`` made from the samples (ids and colours varied)."""
+def make_project(root: Path, clinics: int, topics: int) -> Path:
+    """A project of ``clinics`` × ``topics`` made from the samples (clinic colours vary)."""
+    root.mkdir(parents=True)
     shutil.copyfile(REPO / "handouts.yaml", root / "handouts.yaml")
-    shutil.copytree(REPO / "templates", root / "templates", ignore=shutil.ignore_patterns("clinics"))
-    (root / "content").mkdir()
+    shutil.copytree(REPO / "templates", root / "templates")
     samples = sorted((REPO / "content").glob("*.yaml"))
-    for index in range(topics):
-        source = samples[index % len(samples)]
-        text = source.read_text(encoding="utf-8")
-        text = re.sub(r"^title: (.*)$", rf"title: \1 ({index + 1})", text, count=1, flags=re.M)
-        (root / "content" / f"{source.stem}-{index + 1:02d}.yaml").write_text(text, encoding="utf-8")
-    sample_clinics = sorted((REPO / "templates" / "clinics").iterdir())
-    for index in range(clinics):
-        source = sample_clinics[index % len(sample_clinics)]
-        target = root / "templates" / "clinics" / f"{source.name}-{index + 1:02d}"
+    (root / "content").mkdir()
+    for n in range(topics):
+        source = samples[n % len(samples)]
+        (root / "content" / f"{source.stem}-{n:02d}.yaml").write_text(source.read_text(encoding="utf-8"))
+        assets = source.with_suffix("")
+        if assets.is_dir():
+            shutil.copytree(assets, root / "content" / f"{source.stem}-{n:02d}")
+    base = sorted((root / "templates" / "clinics").iterdir())
+    for n in range(clinics):
+        source = base[n % len(base)]
+        target = root / "templates" / "clinics" / f"clinic-{n:02d}"
         shutil.copytree(source, target)
-        yaml = target / "clinic.yaml"
-        text = re.sub(r'primary: "#[0-9a-f]{6}"', f'primary: "{PALETTE[index % len(PALETTE)]}"', yaml.read_text())
-        yaml.write_text(text.replace("name: ", f"name: Clinic {index + 1} · ", 1), encoding="utf-8")
+        config = target / "clinic.yaml"
+        text = re.sub(r'primary: "#[0-9a-f]{6}"', f'primary: "{PALETTE[n % len(PALETTE)]}"', config.read_text())
+        config.write_text(text.replace("name: ", f"name: Clinic {n:02d} ", 1))
+    for source in base:
+        shutil.rmtree(source)
+    return root
 
 
-def timed_build(project, jobs: int, force: bool = True) -> tuple[float, int]:
-    the_plan = builder.plan(project)
+CPU: list[float] = [0.0]  # CPU seconds (user + system) of the last process run, its children included
+
+
+def run(*argv: str, cwd: Path | None = None) -> float:
+    """Wall time of one whole process (it must succeed); its CPU time goes to ``CPU``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    report = builder.build(project, the_plan, builder.BuildOptions(jobs=jobs, force=force))
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - started
-    assert report.ok, report.failed[:3]
-    return elapsed, len(report.built)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[0] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return elapsed
 
 
-def write_html(project, folder: Path) -> list[Path]:
+def handouts(root: Path, *argv: str) -> float:
+    return run(str(BIN / "handouts"), "--project", str(root), *argv)
+
+
+def write_html(root: Path, folder: Path) -> list[Path]:
     """The exact HTML each handout is made from, as standalone files linking their stylesheets."""
+    project = loading.load_project(root)
     templates = Templates(project)
     the_plan = builder.plan(project)
     paths = []
@@ -79,21 +101,31 @@ def write_html(project, folder: Path) -> list[Path]:
     return paths
 
 
-def plain_weasyprint_loop(html_files: list[Path], out: Path) -> float:
-    import weasyprint
+FLOOR = """
+import re, sys
+from pathlib import Path
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
 
-    started = time.perf_counter()
-    for path in html_files:
-        weasyprint.HTML(filename=str(path)).write_pdf(out / (path.stem + ".pdf"), pdf_variant="pdf/ua-1")
-    return time.perf_counter() - started
+out, base_url, files = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+fonts, cache, sheets = FontConfiguration(), {}, {}
+link = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+for name in files:
+    html = Path(name).read_text(encoding="utf-8")
+    css = [sheets.setdefault(h, weasyprint.CSS(url=h, font_config=fonts)) for h in link.findall(html)]
+    document = weasyprint.HTML(string=link.sub("", html), base_url=base_url)
+    document.write_pdf(out / (Path(name).stem + ".pdf"), stylesheets=css, font_config=fonts, cache=cache,
+                       pdf_variant="pdf/ua-1")
+"""
+
+
+def floor(html_files: list[Path], out: Path, base_url: str) -> float:
+    return run(sys.executable, "-c", FLOOR, str(out), base_url, *map(str, html_files))
 
 
 def shell_loop(html_files: list[Path], out: Path) -> float:
-    weasyprint = Path(sys.executable).parent / "weasyprint"
-    script = "\n".join(f'"{weasyprint}" --pdf-variant pdf/ua-1 "{p}" "{out / (p.stem + ".pdf")}"' for p in html_files)
-    started = time.perf_counter()
-    subprocess.run(["bash", "-e", "-c", script], check=True, capture_output=True)
-    return time.perf_counter() - started
+    script = "\n".join(f'"{BIN / "weasyprint"}" -q "{path}" "{out / (path.stem + ".pdf")}"' for path in html_files)
+    return run("bash", "-e", "-c", script)
 
 
 WORKER_PEAK = """
@@ -108,7 +140,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
 
 
 def worker_peak_mib(root: Path, *argv: str) -> int:
-    """Peak RSS of any worker of one `handouts build` run in a fresh process (MiB)."""
+    """Peak RSS of any worker of one ``handouts build`` run, in a fresh process (MiB)."""
     result = subprocess.run(
         [sys.executable, "-c", WORKER_PEAK, "--project", str(root), "build", "--quiet", "--force", *argv],
         capture_output=True,
@@ -118,58 +150,81 @@ def worker_peak_mib(root: Path, *argv: str) -> int:
     return int(result.stdout.strip().splitlines()[-1])
 
 
+def summary(values: list[float], scale: float = 1.0) -> str:
+    scaled = [value * scale for value in values]
+    return f"{statistics.median(scaled):8.1f}  ({min(scaled):.1f}–{max(scaled):.1f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clinics", type=int, default=20)
-    parser.add_argument("--topics", type=int, default=10)
-    parser.add_argument("--shell-sample", type=int, default=20, help="handouts for the weasyprint-command loop")
+    parser.add_argument("--clinics", type=int, default=10)
+    parser.add_argument("--topics", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--shell-sample", type=int, default=12, help="handouts for the weasyprint-command loop")
+    parser.add_argument("--long", type=int, default=1000, help="handouts for the long RSS run (0: skip)")
     args = parser.parse_args()
-    jobs = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="handouts-bench-") as temporary:
-        root = Path(temporary) / "project"
-        root.mkdir()
-        make_project(root, args.clinics, args.topics)
-        project = loading.load_project(root)
-        total = len(builder.plan(project).jobs)
-        print(f"project: {args.clinics} clinics × {args.topics} topics × {len(project.levels)} levels = {total}")
-
-        full, built = timed_build(project, jobs)
-        peak_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        noop, _ = timed_build(project, jobs, force=False)
-        single, _ = timed_build(project, 1)
-
-        html_dir = Path(temporary) / "html"
-        html_dir.mkdir()
-        html_files = write_html(project, html_dir)
-        plain_out = Path(temporary) / "plain"
-        plain_out.mkdir()
-        plain = plain_weasyprint_loop(html_files, plain_out)
-        step = max(1, len(html_files) // args.shell_sample)
-        sample = html_files[::step][: args.shell_sample]  # spread over clinics, topics and levels
-        shell = shell_loop(sample, plain_out)
-        first_topics = [
-            arg for topic in sorted(project.content_dir.glob("*.yaml"))[:1] for arg in ("--topic", topic.stem)
-        ]
-        short_peak = worker_peak_mib(root, "--jobs", str(jobs), *first_topics)
-        long_peak = worker_peak_mib(root, "--jobs", str(jobs))
-        short_count = len(builder.plan(project, topics=[first_topics[1]]).jobs)
-
-    per = lambda seconds, count: 1000 * seconds / count  # noqa: E731
-    build_ms, single_ms, plain_ms = per(full, built), per(single, built), per(plain, len(html_files))
-    shell_ms = per(shell, len(sample))
-    print(f"handouts build, {jobs} jobs:        {build_ms:8.1f} ms/handout  ({full:.1f} s for {built})")
-    print(f"handouts build, 1 job:          {single_ms:8.1f} ms/handout  ({single:.1f} s)")
-    print(f"plain WeasyPrint loop (floor):  {plain_ms:8.1f} ms/handout  ({plain:.1f} s, in-process, 1 core)")
-    print(f"  overhead of build --jobs 1 over the floor: {100 * (single_ms / plain_ms - 1):+.1f} %  (target ≤ 5 %)")
-    print(f"weasyprint command per handout: {shell_ms:8.1f} ms/handout  (shell loop over {len(sample)})")
-    print(f"  build ({jobs} jobs) is {shell_ms / build_ms:.1f}× faster than the shell loop  (target ≥ 5×)")
-    print(f"  build (1 job) is {shell_ms / single_ms:.1f}× faster than the shell loop")
-    print(f"no-op rebuild: {noop:.2f} s = {100 * noop / full:.2f} % of the full build  (target ≤ 2 %)")
-    print(f"peak RSS per worker: {peak_worker:.0f} MiB")
-    print(
-        f"peak RSS per worker, fresh build of {short_count} handouts: {short_peak} MiB;"
-        f" of {total}: {long_peak} MiB ({long_peak - short_peak:+d} MiB)"
-    )
+        temp = Path(temporary)
+        root = make_project(temp / "project", args.clinics, args.topics)
+        count = len(builder.plan(loading.load_project(root)).jobs)
+        html_dir, floor_out, shell_out = temp / "html", temp / "floor", temp / "shell"
+        for folder in (html_dir, floor_out, shell_out):
+            folder.mkdir()
+        html_files = write_html(root, html_dir)
+        base_url = (root / "templates").as_uri() + "/"
+        sample = html_files[:: max(1, len(html_files) // args.shell_sample)][: args.shell_sample]
+        print(
+            f"project: {args.clinics} clinics × {args.topics} topics × 3 levels = {count} handouts;"
+            f" {os.cpu_count()} cores; {args.rounds} interleaved rounds"
+        )
+        names = ["a", "b", "a_cpu", "b_cpu", "c", "check", "help", "click", "noop"]
+        times: dict[str, list[float]] = {key: [] for key in names}
+        for _ in range(args.rounds):
+            times["a"].append(handouts(root, "build", "--jobs", "1", "--force", "--quiet") / count)
+            times["a_cpu"].append(CPU[0] / count)
+            times["b"].append(floor(html_files, floor_out, base_url) / count)
+            times["b_cpu"].append(CPU[0] / count)
+            times["noop"].append(handouts(root, "build", "--jobs", "1", "--quiet"))
+            times["c"].append(shell_loop(sample, shell_out) / len(sample))
+            times["check"].append(handouts(REPO, "check"))
+            times["help"].append(run(str(BIN / "handouts"), "--help"))
+            times["click"].append(run(sys.executable, "-c", "import click"))
+        ratios = [a / b for a, b in zip(times["a"], times["b"], strict=True)]
+        full_build = [a * count for a in times["a"]]
+        print("\nms per handout (median, min–max):")
+        print(f"  (a) handouts build --jobs 1 --force  {summary(times['a'], 1000)}")
+        print(f"  (b) raw WeasyPrint floor             {summary(times['b'], 1000)}")
+        print(f"  (c) weasyprint command, shell loop   {summary(times['c'], 1000)}")
+        print(f"  (a)/(b) = {statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f})   goal ≤ 0.90")
+        cpu = [a / b for a, b in zip(times["a_cpu"], times["b_cpu"], strict=True)]
+        print(
+            f"  CPU ms per handout, the build process and its worker together: (a) {summary(times['a_cpu'], 1000)},"
+            f" (b) {summary(times['b_cpu'], 1000)}; (a)/(b) = {statistics.median(cpu):.3f}"
+        )
+        print(f"  (c)/(a) = {statistics.median(times['c']) / statistics.median(times['a']):.1f}× slower than build")
+        print("\nwhole-process seconds (median, min–max):")
+        print(f"  (d) handouts check on the samples    {summary(times['check'])}")
+        help_ratio = statistics.median(times["help"]) / statistics.median(times["click"])
+        print(f"  (d) handouts --help                  {summary(times['help'], 1000)} ms")
+        print(
+            f"      python -c 'import click'         {summary(times['click'], 1000)} ms"
+            f"   ratio {help_ratio:.2f}   goal ≤ 1.5"
+        )
+        shares = [noop / full for noop, full in zip(times["noop"], full_build, strict=True)]
+        print(
+            f"  (e) no-op rebuild                    {summary(times['noop'])}"
+            f"   = {100 * statistics.median(shares):.2f} % of a full build   goal ≤ 2 %"
+        )
+        if args.long:
+            topics = 17  # one clinic: 51 handouts; the whole project: about --long
+            long_root = make_project(temp / "long", max(2, round(args.long / (3 * topics))), topics)
+            long_count = len(builder.plan(loading.load_project(long_root)).jobs)
+            short = worker_peak_mib(long_root, "--jobs", "2", "--clinic", "clinic-00")
+            long = worker_peak_mib(long_root, "--jobs", "2")
+            print(
+                f"  (f) worker peak RSS (--jobs 2): {short} MiB after {3 * topics} handouts,"
+                f" {long} MiB after {long_count} ({long - short:+d} MiB)   goal: flat"
+            )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ an atomic rename (:func:`outfolder.write_atomic`); and the manifest never lists 
 file that is about to change (entries are dropped before their files are
 rewritten, and the full manifest is written last).
 
-WeasyPrint is imported only when something is to be rendered (``workers``), so a
-dry run or an up-to-date build stays fast.
+This process never imports WeasyPrint: worker processes (``workers``) do, and they
+are started as soon as anything is out of date, so they warm up while the gate
+runs here. A dry run or an up-to-date build starts none.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -28,9 +30,20 @@ from .errors import ConfigError, Diagnostic, UsageError
 from .manifest import Entry, read_manifest, write_manifest
 from .models import Clinic, Job, Project, Topic
 from .outfolder import file_sha256, output_lock, output_name, remove_temporaries, write_atomic
+from .templates import Templates
+from .views import handout_view
 
 if TYPE_CHECKING:
     from .workers import Outcome
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A job that is out of date and passed the gate: to be rendered."""
+
+    job: Job
+    input_key: str
+    reading_grade: float | None
 
 
 # ---------------------------------------------------------------- plan
@@ -164,7 +177,7 @@ class BuildOptions:
     prune: bool = False
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     pdf_variant: str = DEFAULT_VARIANT
-    timeout: int = DEFAULT_TIMEOUT
+    timeout: float = DEFAULT_TIMEOUT
     ignore_check: bool = False
     thumbnails: bool = False
     scheduler: str | None = None  # a Dask distributed scheduler address
@@ -246,56 +259,103 @@ def build(
         remove_temporaries(output_dir)
         previous = read_manifest(output_dir)
         keys = InputKeys(project, options.key_options())
-        gate = Gate(project)
-        tasks = []
+        candidates = []
         for job in the_plan.jobs:
-            topic, clinic = the_plan.topics[job.topic], the_plan.clinics[job.clinic]
-            input_key = keys.key(job, topic, clinic)
+            input_key = keys.key(job, the_plan.topics[job.topic], the_plan.clinics[job.clinic])
             if not options.force and _up_to_date(output_dir, previous.get(job.path), input_key):
                 report.skipped.append(job)
                 notify("skipped", job.name)
-                continue
-            refused = gate.errors(topic, clinic, job.level)
-            if refused and not options.ignore_check:
-                report.failed.append(Failure(job.name, tuple(refused), GATE_REFUSAL))
-                notify("failed", job.name)
-                continue
-            tasks.append((job, input_key, gate.grades[(topic.id, job.level)]))
-        report.to_build = [job for job, _, _ in tasks]
+            else:
+                candidates.append((job, input_key))
         report.stale = _stale_paths(project, output_dir, previous)
-        if options.dry_run:
-            return report
-        entries = {path: entry for path, entry in previous.items() if path not in report.to_build_paths()}
-        if options.prune:
-            entries = {path: entry for path, entry in entries.items() if path not in report.stale}
-        if entries != previous:
-            write_manifest(output_dir, entries)  # never list a file that is about to change
-        outcomes = _render(project, the_plan, tasks, options)
-        try:
-            for outcome in outcomes:
-                _record(output_dir, outcome, entries, report, notify)
-        except KeyboardInterrupt:
-            report.interrupted = True
-        finally:
-            if options.prune and not report.interrupted:
-                report.pruned = _prune(output_dir, report.stale)
-            write_manifest(output_dir, entries)
+        with _workers(project, options, len(candidates)) as workers:  # they warm up while the gate runs
+            planned = _gate(project, the_plan, candidates, options, report, notify)
+            report.to_build = [item.job for item in planned]
+            if options.dry_run:
+                return report
+            _render_and_record(project, the_plan, planned, workers, options, report, previous, notify)
     return report
 
 
-def _render(project: Project, the_plan: Plan, planned: list, options: BuildOptions) -> Iterable[Outcome]:
-    """Outcomes of the planned jobs, as they finish (WeasyPrint is imported here, not before)."""
-    if not planned:
-        return []
-    from .workers import Task, WorkerSettings, render_locally, render_on_dask
+def _gate(
+    project: Project, the_plan: Plan, candidates: list, options: BuildOptions, report: BuildReport, notify: Progress
+) -> list[Planned]:
+    """The candidates that pass the gate (or all, with ``ignore_check``); the others fail with the findings."""
+    gate = Gate(project)
+    planned = []
+    for job, input_key in candidates:
+        topic, clinic = the_plan.topics[job.topic], the_plan.clinics[job.clinic]
+        refused = gate.errors(topic, clinic, job.level)
+        if refused and not options.ignore_check:
+            report.failed.append(Failure(job.name, tuple(refused), GATE_REFUSAL))
+            notify("failed", job.name)
+        else:
+            planned.append(Planned(job, input_key, gate.grades[(topic.id, job.level)]))
+    return planned
 
-    tasks = [
-        Task(job, the_plan.topics[job.topic], the_plan.clinics[job.clinic], key, grade) for job, key, grade in planned
-    ]
-    settings = WorkerSettings(project, options.pdf_variant, options.timeout, options.thumbnails)
-    if options.scheduler:
-        return render_on_dask(tasks, settings, options.scheduler)
-    return render_locally(tasks, settings, options.jobs)
+
+def _render_and_record(
+    project: Project,
+    the_plan: Plan,
+    planned: list[Planned],
+    workers,
+    options: BuildOptions,
+    report: BuildReport,
+    previous: dict[str, Entry],
+    notify: Progress,
+) -> None:
+    """Render the planned handouts, write each as it comes back, and keep the manifest true throughout."""
+    output_dir = project.output_dir
+    entries = {path: entry for path, entry in previous.items() if path not in report.to_build_paths()}
+    if options.prune:
+        entries = {path: entry for path, entry in entries.items() if path not in report.stale}
+    if entries != previous:
+        write_manifest(output_dir, entries)  # never list a file that is about to change
+    by_path = {item.job.path: item for item in planned}
+    try:
+        for outcome in workers.run(_tasks(project, the_plan, planned)):
+            _record(output_dir, by_path[outcome.key], outcome, entries, report, notify)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        if options.prune and not report.interrupted:
+            report.pruned = _prune(output_dir, report.stale)
+        write_manifest(output_dir, entries)
+
+
+@contextmanager
+def _workers(project: Project, options: BuildOptions, count: int) -> Iterator:
+    """Worker processes (or a Dask cluster) for ``count`` handouts, started at once; none for a dry run.
+    WeasyPrint is imported by the workers themselves, never by this process."""
+    if options.dry_run or not count:
+        yield _NoWorkers()
+        return
+    from .workers import DaskPool, Pool, WorkerSettings
+
+    settings = WorkerSettings(project, options.pdf_variant, options.thumbnails)
+    pool = (
+        DaskPool(settings, options.scheduler)
+        if options.scheduler
+        else Pool(settings, min(options.jobs, count), options.timeout)
+    )
+    with pool:
+        yield pool
+
+
+class _NoWorkers:
+    def run(self, tasks: Iterable) -> Iterator[Outcome]:
+        return iter(())
+
+
+def _tasks(project: Project, the_plan: Plan, planned: list[Planned]) -> Iterator:
+    """A worker task per planned handout: its HTML, made when a worker is about to be free."""
+    from .workers import Task
+
+    templates = Templates(project)
+    for item in planned:
+        job = item.job
+        view = handout_view(project, the_plan.topics[job.topic], the_plan.clinics[job.clinic], job.level)
+        yield Task(job.path, templates.document(view))
 
 
 def _up_to_date(output_dir: Path, entry: Entry | None, input_key: str) -> bool:
@@ -308,9 +368,14 @@ def _up_to_date(output_dir: Path, entry: Entry | None, input_key: str) -> bool:
 
 
 def _record(
-    output_dir: Path, outcome: Outcome, entries: dict[str, Entry], report: BuildReport, notify: Progress
+    output_dir: Path,
+    planned: Planned,
+    outcome: Outcome,
+    entries: dict[str, Entry],
+    report: BuildReport,
+    notify: Progress,
 ) -> None:
-    job = outcome.task.job
+    job = planned.job
     if outcome.result is None:
         report.failed.append(Failure(job.name, outcome.diagnostics))
         notify("failed", job.name)
@@ -326,10 +391,10 @@ def _record(
         bytes=len(data),
         pages=outcome.result.pages,
         sha256=hashlib.sha256(data).hexdigest(),
-        input_key=outcome.task.input_key,
+        input_key=planned.input_key,
         title=outcome.result.title,
-        reviewed=outcome.task.topic.reviewed.isoformat(),
-        reading_grade=outcome.task.reading_grade,
+        reviewed=outcome.result.reviewed,
+        reading_grade=planned.reading_grade,
         thumbnail=_write_thumbnail(output_dir, job, outcome.thumbnail),
     )
     entries[job.path] = entry

@@ -13,12 +13,11 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 
 import jinja2
 
-from . import loading, markup, readability, templates
+from . import lexicon, loading, markup, readability, templates
 from .codes import ERROR, WARNING, severity
 from .errors import ConfigError, Diagnostic
 from .markup import term_is_used
@@ -114,7 +113,7 @@ class CheckReport:
 
 def jargon_terms(project: Project) -> tuple[str, ...]:
     """The shipped jargon list plus the project's own ``jargon:`` words."""
-    shipped = files("handouts").joinpath("jargon.txt").read_text(encoding="utf-8")
+    shipped = (lexicon.DATA / "jargon-en.txt").read_text(encoding="utf-8")
     words = [line.strip().lower() for line in shipped.splitlines() if line.strip() and not line.startswith("#")]
     return tuple(dict.fromkeys([*words, *project.jargon]))
 

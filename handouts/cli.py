@@ -8,7 +8,6 @@ tracebacks, and exit with the code :func:`errors.exit_code` gives them.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -17,8 +16,21 @@ from . import __version__
 from .errors import HandoutsError, exit_code
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .models import Project
 from .defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT, PDF_VARIANTS
+
+
+def _path(value: str) -> Path:
+    """A Path, with pathlib imported when an option is used rather than for --help."""
+    from pathlib import Path
+
+    return Path(value)
+
+
+def _as_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    return _path(value) if value is not None else None
 
 
 class _State:
@@ -34,7 +46,7 @@ class _State:
         if self._project is None:
             from . import loading
 
-            root = self.project_dir.resolve() if self.project_dir else loading.find_project_root(Path.cwd())
+            root = self.project_dir.resolve() if self.project_dir else loading.find_project_root(_path("."))
             self._project = loading.load_project(root)
         return self._project
 
@@ -47,7 +59,10 @@ pass_state = click.make_pass_decorator(_State)
 @click.option(
     "--project",
     "project_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(
+        file_okay=False,
+    ),
+    callback=_as_path,
     help="Project folder (holding handouts.yaml). Default: the current folder or the nearest parent with one.",
 )
 @click.pass_context
@@ -81,6 +96,14 @@ ignore_check_option = click.option(
     "--ignore-check",
     is_flag=True,
     help="Make handouts even when 'handouts check' finds errors in them, such as text above its level.",
+)
+
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds one handout may take before it is stopped (0: no limit).",
 )
 
 variant_option = click.option(
@@ -137,7 +160,10 @@ def list_command(state: _State, output_format: str) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(
+        dir_okay=False,
+    ),
+    callback=_as_path,
     help="File to write. Default: <output>/<clinic>/<topic>.<level>.<language>.pdf (or .html).",
 )
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF (to debug templates).")
@@ -151,6 +177,7 @@ def list_command(state: _State, output_format: str) -> None:
 @click.option("--date", "for_date", metavar="YYYY-MM-DD", help="With --for: the date printed on the copy.")
 @thumbnail_option
 @variant_option
+@timeout_option
 @ignore_check_option
 @pass_state
 def render(
@@ -165,6 +192,7 @@ def render(
     for_date: str | None,
     thumbnail: bool,
     pdf_variant: str,
+    timeout: float,
     ignore_check: bool,
 ) -> None:
     """Render one handout: TOPIC for one clinic at one reading level.
@@ -176,7 +204,7 @@ def render(
 
     personal = personal_details(for_name, note, for_date)
     written = render_handout(
-        state.project, topic, clinic_id, level, output, as_html, personal, thumbnail, pdf_variant, ignore_check
+        state.project, topic, clinic_id, level, output, as_html, personal, thumbnail, pdf_variant, ignore_check, timeout
     )
     _echo_written(written)
 
@@ -220,13 +248,7 @@ class _Progress:
 @click.option("--dry-run", is_flag=True, help="Show what would be built, skipped and pruned; write nothing.")
 @click.option("--prune", is_flag=True, help="Delete outputs of topics, clinics or levels that no longer exist.")
 @click.option("--shard", help="Build only slice K of N (e.g. 2/4), stable across machines.")
-@click.option(
-    "--timeout",
-    type=click.IntRange(min=0),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds one handout may take before it is stopped (0: no limit).",
-)
+@timeout_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @format_option("json prints a machine-readable summary, failures with their codes and locations.")
 @click.option(
@@ -353,10 +375,18 @@ def _print_report(report, project: Project, elapsed: float, quiet: bool) -> None
 @click.option("--clinic", "clinic_id", help="Clinic id. Needed when there are several.")
 @click.option("--level", help="Reading level id. Default: the project's default_level.")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file to write."
+    "-o",
+    "--output",
+    type=click.Path(
+        dir_okay=False,
+    ),
+    callback=_as_path,
+    required=True,
+    help="PDF file to write.",
 )
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
 @variant_option
+@timeout_option
 @ignore_check_option
 @pass_state
 def packet(
@@ -367,6 +397,7 @@ def packet(
     output: Path,
     as_html: bool,
     pdf_variant: str,
+    timeout: float,
     ignore_check: bool,
 ) -> None:
     """Several TOPICS in one PDF: a cover listing them, a bookmark and page numbers for each.
@@ -377,7 +408,9 @@ def packet(
     from .commands.render import render_packet
 
     _echo_written(
-        render_packet(state.project, list(topics), output, clinic_id, level, as_html, pdf_variant, ignore_check)
+        render_packet(
+            state.project, list(topics), output, clinic_id, level, as_html, pdf_variant, ignore_check, timeout
+        )
     )
 
 
@@ -395,7 +428,10 @@ def export() -> None:
     "-o",
     "--output",
     "target",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(
+        file_okay=False,
+    ),
+    callback=_as_path,
     help="Folder to write to. Default: <output>/fhir.",
 )
 @pass_state
@@ -474,7 +510,7 @@ def _print_check(report) -> None:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(file_okay=False), callback=_as_path)
 def init(directory: Path) -> None:
     """Start a new project in DIRECTORY: config, one topic, one clinic and the templates.
 

@@ -7,13 +7,18 @@ exits with :func:`exit_code`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    """One finding, located as precisely as we can: ``file:line:column``."""
+class Diagnostic(NamedTuple):
+    """One finding, located as precisely as we can: ``file:line:column``.
+
+    A named tuple rather than a dataclass: the command line imports this module
+    before anything else, and a tuple costs nothing to define.
+    """
 
     path: str
     line: int = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -79,7 +80,8 @@ class Block:
     text: str
 
 
-def to_blocks(text: str) -> list[Block]:
+@lru_cache(maxsize=4096)
+def to_blocks(text: str) -> tuple[Block, ...]:
     """Plain text blocks as a reader meets them: each paragraph and list item ends a sentence.
 
     List items rarely end with a full stop; without one, readability formulas would
@@ -96,7 +98,7 @@ def to_blocks(text: str) -> list[Block]:
         if plain[-1] not in ".!?":
             plain += "."
         blocks.append(Block(token.map[0] if token.map else 0, plain))
-    return blocks
+    return tuple(blocks)
 
 
 @dataclass(frozen=True)

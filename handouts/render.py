@@ -7,6 +7,7 @@ silently missing its logo or font is worse than no PDF.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import mimetypes
@@ -24,7 +25,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from .defaults import DEFAULT_VARIANT, PDF_VARIANTS
 from .errors import Diagnostic, RenderError
 from .models import Clinic, Project
-from .templates import Printable, Templates, clinic_css, render_error, stylesheet_files
+from .templates import BASE_STYLESHEET, Document, Printable, Templates, clinic_css, stylesheet_files
 from .views import Personal
 
 ARCHIVAL_VARIANTS = ("pdf/a-3a",)
@@ -95,6 +96,17 @@ class Rendered:
     data: bytes
     pages: int
     title: str
+    reviewed: str  # the date printed as reviewed (ISO), recorded in the manifest
+
+
+class ImageCache(dict):
+    """WeasyPrint's image cache, without SVG images: WeasyPrint's ``SVGImage`` keeps the layout of
+    the document that first drew it, so caching one logo would keep a whole document alive per
+    clinic (measured: +30 MiB per worker over 20 clinics). SVGs are small and parsed again."""
+
+    def __setitem__(self, key: object, value: object) -> None:
+        if type(value).__name__ != "SVGImage":
+            super().__setitem__(key, value)
 
 
 def keep_font_dates() -> None:
@@ -125,7 +137,13 @@ class Renderer:
         self._fonts = FontConfiguration()
         self._stylesheets: dict[str, list[weasyprint.CSS]] = {}
         self._base_sheet: weasyprint.CSS | None = None
-        self._image_cache: dict = {}
+        self._image_cache = ImageCache()
+
+    def warm_up(self) -> None:
+        """Parse the base stylesheet (and load its fonts) before the first handout arrives."""
+        if self._base_sheet is None:
+            with contextlib.suppress(RenderError):  # the first handout reports it, located
+                self._base_sheet = self._css_file(self.project.templates_dir / BASE_STYLESHEET)
 
     def stylesheets(self, clinic: Clinic) -> list[weasyprint.CSS]:
         """Base CSS (parsed once, so its fonts load once), the clinic's colours and paper, then the
@@ -158,24 +176,19 @@ class Renderer:
 
     def pdf(self, item: Printable, personal: Personal | None = None) -> bytes:
         """A handout or packet as PDF bytes: tagged, fonts embedded, identical for identical inputs."""
-        return self.rendered(item, personal).data
+        return self.rendered(self.templates.document(item, personal)).data
 
-    def rendered(self, item: Printable, personal: Personal | None = None) -> Rendered:
+    def rendered(self, document: Document) -> Rendered:
         """The PDF bytes with their page count (known from layout, so nobody re-parses the PDF)."""
-        html = self.templates.html(item, personal=personal)
-        stylesheets = self.stylesheets(item.clinic)
+        stylesheets = self.stylesheets(document.clinic)
         options: dict = {"pdf_variant": None if self.pdf_variant == "plain" else self.pdf_variant}
         finisher = claim_pdf_ua if self.pdf_variant in ARCHIVAL_VARIANTS else None
-
-        def fail(code: str, message: str) -> RenderError:
-            return render_error(self.project, item, code, message)
-
-        with _warnings_fail(fail):
-            document = weasyprint.HTML(
-                string=html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=self._fetcher
+        with _warnings_fail(document.error):
+            laid_out = weasyprint.HTML(
+                string=document.html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=self._fetcher
             ).render(stylesheets=stylesheets, font_config=self._fonts, cache=self._image_cache)
-            data = document.write_pdf(finisher=finisher, **options)
-            return Rendered(data, len(document.pages), item.document_title)
+            data = laid_out.write_pdf(finisher=finisher, **options)
+            return Rendered(data, len(laid_out.pages), document.title, document.reviewed)
 
 
 _PDFUA_XMP = b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" rdf:about="" pdfuaid:part="1"/>'

@@ -52,7 +52,10 @@ PROJECT = Mapping(
         Key("content", "Folder of topic files, inside the project.", False, "content"),
         Key("templates", "Folder of templates, fonts and `clinics/`, inside the project.", False, "templates"),
         Key(
-            "jargon", "Medical words added to the built-in jargon list (`handouts/jargon.txt`).", False, "[kyphoplasty]"
+            "jargon",
+            "Medical words added to the built-in jargon list (`handouts/data/jargon-en.txt`).",
+            False,
+            "[kyphoplasty]",
         ),
     ),
 )

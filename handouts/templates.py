@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import traceback
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -114,6 +115,22 @@ def render_error(project: Project, item: Printable, code: str, message: str, whe
     return RenderError(diagnostics=[diagnostic])
 
 
+@dataclass(frozen=True)
+class Document:
+    """A handout or packet as HTML, with what its PDF and its error messages need."""
+
+    html: str
+    clinic: Clinic
+    title: str
+    reviewed: str
+    name: str  # ``topic × clinic × level``, for messages
+    source: str  # the file problems are reported against
+
+    def error(self, code: str, message: str) -> RenderError:
+        """A :class:`RenderError` about this document."""
+        return RenderError(diagnostics=[Diagnostic(self.source, 0, 0, f"{self.name}: {message}", "error", code)])
+
+
 class Templates:
     """Turns handouts and packets of one project into HTML; keeps one environment per clinic."""
 
@@ -157,6 +174,17 @@ class Templates:
         if problems:
             raise render_error(self.project, item, "HL404", "not accessible: " + "; ".join(problems))
         return html
+
+    def document(self, item: Printable, personal: Personal | None = None) -> Document:
+        """The HTML of ``item`` (for a PDF: stylesheets are given to WeasyPrint parsed) as a :class:`Document`."""
+        return Document(
+            self.html(item, personal),
+            item.clinic,
+            item.document_title,
+            item.reviewed.isoformat(),
+            describe(item),
+            source_file(self.project, item),
+        )
 
     def _template_line(self, error: BaseException) -> tuple[str, int] | None:
         """The template file and line a runtime error happened on (Jinja puts them in the traceback)."""

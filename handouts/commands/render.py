@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import loading
 from ..check import Gate, gate_message
-from ..defaults import DEFAULT_VARIANT
+from ..defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT
 from ..errors import GateError, UsageError
 from ..models import Clinic, Project, Topic
 from ..outfolder import output_name, write_atomic
@@ -94,6 +94,7 @@ def render_handout(
     thumbnail: bool = False,
     pdf_variant: str = DEFAULT_VARIANT,
     ignore_check: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[Written]:
     """Render one handout (PDF, or HTML with ``as_html``) and write it; returns what was written."""
     if personal and output is None:
@@ -109,9 +110,7 @@ def render_handout(
         from ..templates import Templates
 
         return write(output, Templates(project).html(handout, personal, standalone=True).encode())
-    from ..render import Renderer
-
-    return write(output, Renderer(project, pdf_variant).pdf(handout, personal), thumbnail)
+    return write(output, _pdf(project, handout, pdf_variant, timeout, personal), thumbnail)
 
 
 def render_packet(
@@ -123,6 +122,7 @@ def render_packet(
     as_html: bool = False,
     pdf_variant: str = DEFAULT_VARIANT,
     ignore_check: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[Written]:
     """Several topics for one clinic at one level in one document; returns what was written."""
     if len(set(topic_ids)) != len(topic_ids):
@@ -136,6 +136,13 @@ def render_packet(
         from ..templates import Templates
 
         return write(output, Templates(project).html(packet, standalone=True).encode())
-    from ..render import Renderer
+    return write(output, _pdf(project, packet, pdf_variant, timeout))
 
-    return write(output, Renderer(project, pdf_variant).pdf(packet))
+
+def _pdf(project: Project, item, pdf_variant: str, timeout: float, personal: Personal | None = None) -> bytes:
+    """The PDF, rendered in a worker process that is stopped if it takes longer than ``timeout``."""
+    from ..templates import Templates
+    from ..workers import WorkerSettings, render_one
+
+    document = Templates(project).document(item, personal)
+    return render_one(document, WorkerSettings(project, pdf_variant), timeout).data

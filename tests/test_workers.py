@@ -1,0 +1,82 @@
+"""Render workers: the parent enforces each handout's time limit, survives a dying worker,
+recycles workers, and keeps the garbage collector off the warm objects."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from handouts import loading
+from handouts.build import plan
+from handouts.render import Renderer
+from handouts.templates import Templates
+from handouts.views import handout_view
+from handouts.workers import Pool, Task, WorkerSettings
+
+
+def tasks(project_dir: Path, count: int) -> tuple[WorkerSettings, list[Task]]:
+    project = loading.load_project(project_dir)
+    the_plan = plan(project, clinics=["riverside-spine"], levels=["easy"])
+    templates = Templates(project)
+    made = []
+    for job in the_plan.jobs[:count]:
+        view = handout_view(project, the_plan.topics[job.topic], the_plan.clinics[job.clinic], job.level)
+        made.append(Task(job.path, templates.document(view)))
+    return WorkerSettings(project, "pdf/ua-1"), made
+
+
+def test_a_slow_handout_is_stopped_by_the_parent(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Renderer.rendered
+
+    def slow(self, document):
+        if document.name.startswith("subchondral"):
+            time.sleep(60)  # stuck in a C call would look the same from outside
+        return original(self, document)
+
+    monkeypatch.setattr(Renderer, "rendered", slow)
+    settings, work = tasks(project_dir, 2)
+    started = time.monotonic()
+    with Pool(settings, 2, timeout=3) as pool:
+        outcomes = {outcome.key: outcome for outcome in pool.run(work)}
+    assert time.monotonic() - started < 20  # stopped at its limit, not after 60 s
+    stuck = outcomes["riverside-spine/subchondral-sclerosis.easy.en.pdf"]
+    assert stuck.result is None and stuck.diagnostics[0].code == "HL405"
+    assert "took longer than 3 s and was stopped" in stuck.diagnostics[0].message
+    assert outcomes["riverside-spine/endplate-sclerosis.easy.en.pdf"].result is not None
+
+
+def test_a_dying_worker_fails_its_handout_only(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Renderer.rendered
+
+    def dies(self, document):
+        if document.name.startswith("endplate"):
+            os._exit(9)  # what a crash in native code looks like
+        return original(self, document)
+
+    monkeypatch.setattr(Renderer, "rendered", dies)
+    settings, work = tasks(project_dir, 2)
+    with Pool(settings, 1, timeout=0) as pool:
+        outcomes = {outcome.key: outcome for outcome in pool.run(work)}
+    died = outcomes["riverside-spine/endplate-sclerosis.easy.en.pdf"]
+    assert died.diagnostics[0].code == "HL406" and "worker process died" in died.diagnostics[0].message
+    assert outcomes["riverside-spine/subchondral-sclerosis.easy.en.pdf"].result is not None
+
+
+def test_workers_are_recycled(project_dir: Path) -> None:
+    settings, work = tasks(project_dir, 2)
+    pids = []
+    original_start = Pool._start
+
+    def start(self):
+        worker = original_start(self)
+        pids.append(worker.process.pid)
+        return worker
+
+    pool = Pool(settings, 1, timeout=0, per_worker=1)
+    pool._start = start.__get__(pool)
+    with pool:
+        assert all(outcome.result for outcome in pool.run(work))
+    assert len(set(pids)) == 2  # one worker per handout

@@ -11,6 +11,8 @@ in interleaved rounds, as whole processes on this machine:
   (d) ``handouts check`` and ``handouts --help`` (and ``python -c "import click"``)
   (e) a no-op rebuild, as a share of the full build
   (f) peak RSS of a build worker after 50 and after 1,000 handouts
+  (g) the share of render time spent in our PDF finishing pass (artifacts, list bodies,
+      figure boxes, link flags; handouts/finishing.py)
 
 It prints medians with min–max and the ratios against the goals. Usage:
 
@@ -150,6 +152,45 @@ def worker_peak_mib(root: Path, *argv: str) -> int:
     return int(result.stdout.strip().splitlines()[-1])
 
 
+FINISHING = """
+import sys, time
+from pathlib import Path
+from handouts import finishing, loading, render
+from handouts.build import plan
+from handouts.templates import Templates
+from handouts.views import handout_view
+
+project = loading.load_project(Path(sys.argv[1]))
+the_plan = plan(project)
+templates = Templates(project)
+documents = [
+    templates.document(handout_view(project, the_plan.topics[j.topic], the_plan.clinics[j.clinic], j.level))
+    for j in the_plan.jobs
+]
+spent = [0.0]
+original = finishing.finish
+
+def timed(*args, **kwargs):
+    started = time.perf_counter()
+    original(*args, **kwargs)
+    spent[0] += time.perf_counter() - started
+
+render.finish = timed
+renderer = render.Renderer(project)
+renderer.rendered(documents[0])
+spent[0] = 0.0
+started = time.perf_counter()
+for document in documents:
+    renderer.rendered(document)
+print(spent[0] / (time.perf_counter() - started))
+"""
+
+
+def finishing_share(root: Path) -> float:
+    result = subprocess.run([sys.executable, "-c", FINISHING, str(root)], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
 def summary(values: list[float], scale: float = 1.0) -> str:
     scaled = [value * scale for value in values]
     return f"{statistics.median(scaled):8.1f}  ({min(scaled):.1f}–{max(scaled):.1f})"
@@ -215,6 +256,8 @@ def main() -> None:
             f"  (e) no-op rebuild                    {summary(times['noop'])}"
             f"   = {100 * statistics.median(shares):.2f} % of a full build   goal ≤ 2 %"
         )
+        share = finishing_share(root)
+        print(f"  (g) PDF finishing pass: {100 * share:.2f} % of render time   budget ≤ 5 %")
         if args.long:
             topics = 17  # one clinic: 51 handouts; the whole project: about --long
             long_root = make_project(temp / "long", max(2, round(args.long / (3 * topics))), topics)

@@ -423,27 +423,43 @@ def export() -> None:
 
 
 @export.command("fhir")
-@click.option("--embed", is_flag=True, help="Put each PDF in its DocumentReference (base64) instead of its path.")
+@click.option("--embed", is_flag=True, help="Put each PDF in its DocumentReference (base64) instead of its address.")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Where the output folder is served (e.g. https://example.org/handouts): attachment URLs become absolute.",
+)
+@click.option(
+    "--bundle",
+    "bundle_type",
+    type=click.Choice(["collection", "transaction"]),
+    default="collection",
+    show_default=True,
+    help="transaction: PUT requests keyed by the stable ids, which a FHIR server applies as upserts.",
+)
 @click.option(
     "-o",
     "--output",
     "target",
-    type=click.Path(
-        file_okay=False,
-    ),
+    type=click.Path(file_okay=False),
     callback=_as_path,
     help="Folder to write to. Default: <output>/fhir.",
 )
 @pass_state
-def export_fhir_command(state: _State, embed: bool, target: Path | None) -> None:
+def export_fhir_command(
+    state: _State, embed: bool, base_url: str | None, bundle_type: str, target: Path | None
+) -> None:
     """FHIR R4 DocumentReference JSON for every PDF in the manifest, and one Bundle per clinic.
 
-    Writes <folder>/<clinic>/<topic>.<level>.<language>.json and <folder>/<clinic>.bundle.json.
-    Attachment URLs are relative to the output folder.
+    Writes <folder>/<clinic>/<topic>.<level>.<language>.json (each with its clinic as a
+    contained Organization) and <folder>/<clinic>.bundle.json. Attachment URLs are
+    relative to the output folder unless --base-url is given.
+
+    Example: handouts export fhir --base-url https://example.org/handouts --bundle transaction
     """
     from .commands.export import export_fhir
 
-    written = export_fhir(state.project, target, embed)
+    written = export_fhir(state.project, target, embed, base_url, bundle_type)
     click.echo(f"wrote {len(written)} FHIR files")
 
 

@@ -68,8 +68,24 @@ def _check_href(line: int, href: str) -> list[MarkupIssue]:
 
 
 def to_html(text: str) -> str:
-    """Render checked Markdown to HTML. Call :func:`find_issues` first."""
-    return _PARSER.render(text)
+    """Render checked Markdown to HTML. Call :func:`find_issues` first.
+
+    A list item's first paragraph is never wrapped in ``<p>``, so the item's marker and
+    its text share the first line whether or not the author left blank lines.
+    """
+    tokens = _PARSER.parse(text)
+    opened: list[bool] = []  # per open list item: is its first paragraph still to come?
+    for token in tokens:
+        if token.type == "list_item_open":
+            opened.append(True)
+        elif token.type == "list_item_close":
+            opened.pop()
+        elif opened and opened[-1] and token.type == "paragraph_open":
+            token.hidden = True
+        elif opened and opened[-1] and token.type == "paragraph_close":
+            token.hidden = True
+            opened[-1] = False
+    return _PARSER.renderer.render(tokens, _PARSER.options, {})
 
 
 @dataclass(frozen=True)

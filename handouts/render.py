@@ -24,6 +24,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .defaults import DEFAULT_VARIANT, PDF_VARIANTS
 from .errors import Diagnostic, RenderError
+from .finishing import finish
 from .models import Clinic, Project
 from .templates import BASE_STYLESHEET, Document, Printable, Templates, clinic_css, stylesheet_files
 from .views import Personal
@@ -123,11 +124,36 @@ def keep_font_dates() -> None:
         fonts.TTFont = functools.partial(fonts.TTFont, recalcTimestamp=False)
 
 
+def unambiguous_stream_ends() -> None:
+    """End every stream's data with CR LF when the data itself ends with CR.
+
+    pydyf writes ``data LF endstream``. When compressed data happens to end with a CR
+    byte (one stream in 256), a reader takes that CR LF as the end-of-line marker and
+    finds the stream one byte shorter than its /Length; PDF/A checkers reject the file
+    (ISO 19005-3 6.1.7.1). An extra CR keeps the marker CR LF and the data whole.
+    """
+    import pydyf
+
+    if getattr(pydyf.Stream.data.fget, "unambiguous", False):
+        return
+    original = pydyf.Stream.data.fget
+
+    def data(stream) -> bytes:
+        written = original(stream)
+        if written.endswith(b"\r\nendstream"):
+            return written[: -len(b"\nendstream")] + b"\r\nendstream"
+        return written
+
+    data.unambiguous = True  # type: ignore[attr-defined]
+    pydyf.Stream.data = property(data)
+
+
 class Renderer:
     """Renders handouts of one project; keeps fonts, stylesheets and images warm between calls."""
 
     def __init__(self, project: Project, pdf_variant: str = DEFAULT_VARIANT):
         keep_font_dates()
+        unambiguous_stream_ends()
         if pdf_variant not in PDF_VARIANTS:
             raise RenderError(f"unknown PDF variant {pdf_variant!r}; choose one of: {', '.join(PDF_VARIANTS)}")
         self.project = project
@@ -182,21 +208,10 @@ class Renderer:
         """The PDF bytes with their page count (known from layout, so nobody re-parses the PDF)."""
         stylesheets = self.stylesheets(document.clinic)
         options: dict = {"pdf_variant": None if self.pdf_variant == "plain" else self.pdf_variant}
-        finisher = claim_pdf_ua if self.pdf_variant in ARCHIVAL_VARIANTS else None
+        finisher = functools.partial(finish, archival=self.pdf_variant in ARCHIVAL_VARIANTS)
         with _warnings_fail(document.error):
             laid_out = weasyprint.HTML(
                 string=document.html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=self._fetcher
             ).render(stylesheets=stylesheets, font_config=self._fonts, cache=self._image_cache)
             data = laid_out.write_pdf(finisher=finisher, **options)
             return Rendered(data, len(laid_out.pages), document.title, document.reviewed)
-
-
-_PDFUA_XMP = b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" rdf:about="" pdfuaid:part="1"/>'
-
-
-def claim_pdf_ua(document, pdf) -> None:
-    """An archival PDF/A-3a file is tagged too: say so in its XMP, so it honestly claims PDF/UA-1 as well."""
-    metadata = pdf.catalog["Metadata"]
-    stream = next(obj for obj in pdf.objects if getattr(obj, "reference", None) == metadata)
-    content = b"".join(stream.stream)
-    stream.stream = [content.replace(b"</rdf:RDF>", _PDFUA_XMP + b"</rdf:RDF>", 1)]

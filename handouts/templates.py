@@ -67,12 +67,18 @@ def clinic_css(clinic: Clinic) -> str:
 
 
 def document_dates(reviewed: dt.date) -> tuple[str, str]:
-    """Creation and modification dates: the review date, or SOURCE_DATE_EPOCH; never the clock."""
+    """Creation and modification dates: never the clock.
+
+    The creation date is the content's date (its review date); the modification date
+    is ``SOURCE_DATE_EPOCH`` when that is set and later, else the creation date again,
+    so a file is never modified before it was created.
+    """
     created = reviewed.isoformat()
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        modified = dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return created, modified
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        if moment.date() > reviewed:
+            return created, moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return created, created
 
 

@@ -120,8 +120,14 @@ def work(task: Task, settings: WorkerSettings) -> Outcome:
 # ---------------------------------------------------------------- local worker processes
 
 
-def _worker_main(connection: Connection, settings: WorkerSettings) -> None:
-    """A worker process: render tasks as they arrive until told to stop (None) or the pipe closes."""
+def _worker_main(connection: Connection, settings: WorkerSettings, inherited: list[Connection]) -> None:
+    """A worker process: render tasks as they arrive until told to stop (None) or the pipe closes.
+
+    ``inherited`` are the parent's ends of every worker's pipe, copied by fork: closed at once, so
+    that when the parent dies (even by SIGKILL) each worker sees its pipe close and exits.
+    """
+    for other in inherited:
+        other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     gc.freeze()  # what the parent left us (forked) is never walked again
     _renderer_for(settings).warm_up()  # WeasyPrint, fonts, base CSS: while the parent still plans
@@ -213,7 +219,8 @@ class Pool:
 
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(child, self.settings), daemon=True)
+        inherited = [parent, *(worker.connection for worker in self._workers)]
+        process = self._context.Process(target=_worker_main, args=(child, self.settings, inherited), daemon=True)
         process.start()
         child.close()
         worker = _Worker(process, parent)

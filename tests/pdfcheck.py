@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -146,16 +142,3 @@ def assert_accessible(data: bytes, language: str = "en") -> list[str]:
     keys = _all_keys(reader.trailer["/Root"], set())
     assert not keys & set(FORBIDDEN), keys & set(FORBIDDEN)
     return headings
-
-
-def qpdf_check(data: bytes) -> None:
-    """``qpdf --check`` must pass (skipped where qpdf is not installed; CI installs it)."""
-    import pytest
-
-    if shutil.which("qpdf") is None:
-        pytest.skip("qpdf is not installed")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "file.pdf"
-        path.write_bytes(data)
-        result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr

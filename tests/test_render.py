@@ -35,21 +35,6 @@ def render_pdf(
     return Renderer(project).pdf(handout)
 
 
-def test_same_inputs_give_identical_bytes(project_dir: Path) -> None:
-    assert render_pdf(project_dir) == render_pdf(project_dir)
-
-
-def test_source_date_epoch_sets_modification_date(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pypdf import PdfReader
-
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
-    path = project_dir / "a.pdf"
-    path.write_bytes(render_pdf(project_dir))
-    info = PdfReader(path).metadata
-    assert info["/ModDate"].startswith("D:20260101000000")
-    assert info["/CreationDate"].startswith("D:20261101")  # the review date, never the clock
-
-
 def test_text_is_escaped_not_executed(project_dir: Path) -> None:
     write_topic(project_dir, MINIMAL_TOPIC.replace("title: Test topic", 'title: "<script>x</script> {{ 7*7 }}"'))
     project, handout = view(project_dir, "test-topic")

@@ -80,3 +80,40 @@ def test_workers_are_recycled(project_dir: Path) -> None:
     with pool:
         assert all(outcome.result for outcome in pool.run(work))
     assert len(set(pids)) == 2  # one worker per handout
+
+
+def test_workers_exit_when_their_parent_is_killed(project_dir: Path) -> None:
+    """A build killed with SIGKILL leaves no worker behind (each sees its pipe close)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys, time\n"
+        "from handouts.workers import Pool\n"
+        "from tests.test_workers import tasks\n"
+        "settings, work = tasks(__import__('pathlib').Path(sys.argv[1]), 2)\n"
+        "pool = Pool(settings, 2, timeout=0)\n"
+        "pool.start()\n"
+        "print(' '.join(str(w.process.pid) for w in pool._workers), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(project_dir)], cwd=repo, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    pids = [int(pid) for pid in process.stdout.readline().split()]
+    process.stdout.close()
+    assert len(pids) == 2
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
+        time.sleep(0.1)
+    alive = [
+        pid
+        for pid in pids
+        if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    ]
+    assert alive == []

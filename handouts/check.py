@@ -8,6 +8,7 @@ a :class:`Gate` for the errors of what they are about to make.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import re
@@ -17,29 +18,21 @@ from pathlib import Path
 
 import jinja2
 
-from . import lexicon, loading, markup, readability, templates
+from . import branding, lexicon, loading, markup, readability, templates
+from .branding import contrast_ratio
 from .codes import ERROR, WARNING, severity
-from .errors import ConfigError, Diagnostic
+from .errors import ConfigError, Diagnostic, HandoutsError
+from .inputs import read_text
 from .markup import term_is_used
 from .models import Clinic, Level, Position, Project, Topic
+from .views import handout_view
+
+__all__ = ["CheckReport", "Gate", "check_project", "contrast_ratio", "gate_message"]
 
 MAX_LIST_ITEMS = 7
-MIN_CONTRAST = 4.5
 NUMBERS = re.compile(r"\d\s*%|\bper\s?cent\b|\b\d+/\d+\b|\b\d+\.\d+\b", re.IGNORECASE)
 CALL_TO_ACTION = re.compile(r"\b(call|phone|contact|go to|seek|get help|visit|see a|see your|emergency)\b", re.I)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-# Text colour × background pairs the base templates print (CSS custom properties of
-# handout.css, possibly redefined by a clinic's clinic.css; "white" is the page).
-TEXT_ON_BACKGROUND = (
-    ("primary", "white"),
-    ("primary", "tint"),
-    ("primary", "help-tint"),
-    ("ink", "white"),
-    ("ink", "tint"),
-    ("ink", "help-tint"),
-    ("muted", "white"),
-)
 
 
 def _finding(position: Position, code: str, message: str) -> Diagnostic:
@@ -268,56 +261,19 @@ def _jargon_findings(markdown, position, where, level: Level, glossary: dict[str
 # ---------------------------------------------------------------- clinics
 
 
-def relative_luminance(color: str) -> float:
-    """WCAG 2.1 relative luminance of a #rgb or #rrggbb colour."""
-    digits = color.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(ch * 2 for ch in digits)
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_ratio(first: str, second: str) -> float:
-    """WCAG 2.1 contrast ratio, from 1 (none) to 21 (black on white)."""
-    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-CSS_VARIABLE = re.compile(r"--([a-z][a-z0-9-]*)\s*:\s*(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})\b")
-
-
-def clinic_palette(project: Project, clinic: Clinic) -> dict[str, str]:
-    """Colours the templates print with: base CSS variables, then the clinic's, then its YAML colours."""
-    palette = {"white": "#ffffff"}
-    for sheet in (project.templates_dir / templates.BASE_STYLESHEET, clinic.folder / templates.CLINIC_STYLESHEET):
-        if sheet.is_file():
-            palette.update(CSS_VARIABLE.findall(sheet.read_text(encoding="utf-8")))
-    palette.update(primary=clinic.primary_color, accent=clinic.accent_color)
-    return palette
-
-
 def check_clinic(project: Project, clinic: Clinic) -> list[Diagnostic]:
-    """Contrast of the clinic's text colours and compilation of every template it uses."""
-    findings = []
-    palette = clinic_palette(project, clinic)
-    shown_as = project.relative(clinic.folder / "clinic.yaml")
-    for foreground, background in TEXT_ON_BACKGROUND:
-        if foreground not in palette or background not in palette:
-            continue
-        ratio = contrast_ratio(palette[foreground], palette[background])
-        if ratio < MIN_CONTRAST:
-            position = clinic.positions.get(f"colors.{foreground}", clinic.positions.get("colors", Position(shown_as)))
-            findings.append(
-                _finding(
-                    position,
-                    "HL301",
-                    f"{foreground} {palette[foreground]} on {background} {palette[background]} has contrast"
-                    f" {ratio:.2f}:1; text needs at least {MIN_CONTRAST}:1",
-                )
-            )
-    findings.extend(check_templates(project, clinic))
-    return findings
+    """Contrast of the clinic's colours (variables and clinic.css), its logo, and every template it uses."""
+    try:
+        palette = branding.clinic_palette(project, clinic)
+    except ConfigError as error:
+        return list(error.diagnostics)
+    return [
+        *branding.palette_findings(project, clinic, palette),
+        *branding.stylesheet_findings(project, clinic, palette),
+        *branding.stylesheet_resource_findings(project, clinic),
+        *branding.logo_findings(project, clinic),
+        *check_templates(project, clinic),
+    ]
 
 
 def check_templates(project: Project, clinic: Clinic) -> list[Diagnostic]:
@@ -327,9 +283,47 @@ def check_templates(project: Project, clinic: Clinic) -> list[Diagnostic]:
     for name in templates.template_names(project, clinic):
         try:
             environment.get_template(name)
+        except ConfigError as error:
+            findings.extend(error.diagnostics)
         except jinja2.TemplateSyntaxError as error:
             where = Position(project.relative(Path(error.filename)) if error.filename else name, error.lineno or 0)
             findings.append(_finding(where, "HL011", f"template syntax error: {error.message}"))
+    return findings
+
+
+def template_texts(project: Project, clinic: Clinic) -> list[tuple[Path, str]]:
+    """The text of every template the clinic's handouts are made from (for the glyph check)."""
+    texts = []
+    for name in templates.template_names(project, clinic):
+        for folder in (clinic.folder, project.templates_dir):
+            path = folder / name
+            if path.is_file():
+                with contextlib.suppress(ConfigError):  # reported by check_templates
+                    texts.append((path, read_text(path, project.relative(path), project.limits.template, folder)))
+                break
+    return texts
+
+
+def check_printing(project: Project, topic: Topic, clinic: Clinic, texts: list[tuple[Path, str]]) -> list[Diagnostic]:
+    """Characters of the topic, the clinic and its templates (``texts``) that no shipped font prints (HL305)."""
+    own = [(path, path.read_text(encoding="utf-8")) for path in (topic.path, clinic.folder / "clinic.yaml")]
+    return branding.glyph_findings(project, clinic, [*own, *texts])
+
+
+def check_rendering(project: Project, topic: Topic, clinic: Clinic, levels: Iterable[str]) -> list[Diagnostic]:
+    """Render the HTML of each level as ``render`` would: template errors, sandbox refusals, attachments,
+    accessibility problems (HL401, HL016, HL402, HL404) are found here first."""
+    maker = templates.Templates(project)
+    findings = []
+    for level in levels:
+        try:
+            html = maker.html(handout_view(project, topic, clinic, level))
+        except HandoutsError as error:
+            findings.extend(error.diagnostics)
+            continue
+        shown_as = Position(project.relative(topic.path))
+        for refused in templates.resource_problems(project, clinic, (topic.id,), html):
+            findings.append(_finding(shown_as, "HL402", f"{topic.id} × {clinic.id} × {level}: {refused.message}"))
     return findings
 
 
@@ -349,13 +343,15 @@ def check_project(
     topic_ids = list(topics) if topics else _all_ids(project, report, "topic")
     clinic_ids = list(clinics) if clinics else _all_ids(project, report, "clinic")
     report.files.add(loading.PROJECT_FILE)
+    loaded_topics = []
     for topic_id in topic_ids:
         report.files.add(project.relative(project.content_dir / f"{topic_id}.yaml"))
         try:
             topic = loading.load_topic(project, topic_id)
-        except ConfigError as error:
+        except HandoutsError as error:
             report.findings.extend(error.diagnostics)
             continue
+        loaded_topics.append(topic)
         findings, measured = check_topic(project, topic, level_ids, today)
         report.findings.extend(findings)
         report.measured.extend(measured)
@@ -363,11 +359,22 @@ def check_project(
         report.files.add(project.relative(project.clinics_dir / clinic_id / "clinic.yaml"))
         try:
             clinic = loading.load_clinic(project, clinic_id)
-        except ConfigError as error:
+        except HandoutsError as error:
             report.findings.extend(error.diagnostics)
             continue
         report.findings.extend(check_clinic(project, clinic))
+        report.findings.extend(_check_handouts(project, loaded_topics, clinic, level_ids))
     return report
+
+
+def _check_handouts(project: Project, topics: list[Topic], clinic: Clinic, levels: list[str]) -> list[Diagnostic]:
+    """What only shows when a clinic's handouts are made: glyphs and rendered templates, each reported once."""
+    texts = template_texts(project, clinic)
+    findings = []
+    for topic in topics:
+        findings.extend(check_printing(project, topic, clinic, texts))
+        findings.extend(check_rendering(project, topic, clinic, levels))
+    return list(dict.fromkeys(findings))
 
 
 def _all_ids(project: Project, report: CheckReport, kind: str) -> list[str]:
@@ -398,6 +405,8 @@ class Gate:
         self.project = project
         self._topics: dict[tuple[str, str], list[Diagnostic]] = {}
         self._clinics: dict[str, list[Diagnostic]] = {}
+        self._pairs: dict[tuple[str, str], list[Diagnostic]] = {}
+        self._template_texts: dict[str, list[tuple[Path, str]]] = {}
         self.grades: dict[tuple[str, str], float] = {}
 
     def errors(self, topic: Topic, clinic: Clinic, level: str) -> list[Diagnostic]:
@@ -409,7 +418,11 @@ class Gate:
             self.grades[key] = round(measured[0].scores.whole.grade, 1)
         if clinic.id not in self._clinics:
             self._clinics[clinic.id] = [f for f in check_clinic(self.project, clinic) if f.severity == ERROR]
-        return self._topics[key] + self._clinics[clinic.id]
+            self._template_texts[clinic.id] = template_texts(self.project, clinic)
+        pair = (topic.id, clinic.id)
+        if pair not in self._pairs:
+            self._pairs[pair] = check_printing(self.project, topic, clinic, self._template_texts[clinic.id])
+        return self._topics[key] + self._clinics[clinic.id] + self._pairs[pair]
 
 
 GATE_REFUSAL = "refused: it does not pass 'handouts check' (use --ignore-check to make it anyway)"

@@ -334,6 +334,7 @@ def _summary(report, elapsed: float) -> dict:
         ],
         "stale": report.stale,
         "pruned": report.pruned,
+        "warnings": [note.as_dict() for note in report.notes],
         "to_build": [job.path for job in report.to_build],
         "interrupted": report.interrupted,
         "seconds": round(elapsed, 3),
@@ -341,6 +342,8 @@ def _summary(report, elapsed: float) -> dict:
 
 
 def _print_dry_run(report) -> None:
+    for note in report.notes:
+        click.echo(str(note), err=True)
     for job in report.to_build:
         click.echo(f"would build  {job.path}")
     for job in report.skipped:
@@ -353,6 +356,8 @@ def _print_dry_run(report) -> None:
 
 
 def _print_report(report, project: Project, elapsed: float, quiet: bool) -> None:
+    for note in report.notes:
+        click.echo(str(note), err=True)
     for failure in report.failed:
         click.secho(f"failed: {failure.name}", fg="red", err=True)
         click.echo("  " + failure.message.replace("\n", "\n  "), err=True)

@@ -40,9 +40,20 @@ _ALL = (
     Code("HL003", ERROR, "load", "unsafe Markdown: raw HTML, or a link that is not `https:`, `mailto:` or `tel:`"),
     Code("HL004", ERROR, "load", "a section has no text for a reading level"),
     Code(
-        "HL010", ERROR, "load", "clinic logo missing, outside its folder, not SVG/PNG/JPEG (by content), or too large"
+        "HL005",
+        ERROR,
+        "load",
+        "a file cannot be read: not a regular file (folder, FIFO, device), a link out of its folder, not UTF-8",
+    ),
+    Code("HL006", ERROR, "load", "a file is larger than its limit (`limits:` in handouts.yaml)"),
+    Code(
+        "HL010",
+        ERROR,
+        "load",
+        "clinic logo missing, outside its folder, not SVG/PNG/JPEG (by content), too large, or does not decode",
     ),
     Code("HL011", ERROR, "check", "a template (base or a clinic's override) does not compile"),
+    Code("HL016", ERROR, "check", "a template does what a clinic template may not (the sandbox refused it)"),
     Code("HL012", WARNING, "check", "a glossary term is never used in the topic's text"),
     Code("HL013", ERROR, "load", "a source URL is not `https://`"),
     Code("HL014", WARNING, "check", "`next_review` has passed"),
@@ -59,13 +70,28 @@ _ALL = (
     Code("HL205", WARNING, "check", '`when_to_get_help` is missing, or has no call to action ("call", "go to", …)'),
     Code("HL206", WARNING, "check", "`key_points` is missing"),
     # ---- branding
-    Code("HL301", ERROR, "check", "a text colour against its background is below WCAG 2.1 AA contrast (4.5:1)"),
+    Code(
+        "HL301",
+        ERROR,
+        "check",
+        "a text colour against its background is below WCAG 2.1 AA contrast (4.5:1), in the clinic's colours"
+        " or set directly in `clinic.css`",
+    ),
     Code("HL302", ERROR, "load", "a clinic colour is not a hex colour"),
     Code("HL303", ERROR, "load", "`paper` is not `letter` or `a4`"),
     Code("HL304", ERROR, "load", "a clinic phone, website or email does not look valid"),
+    Code(
+        "HL305", ERROR, "check", "a character that no shipped font (`templates/fonts`, the clinic's folder) can print"
+    ),
     # ---- render and build
     Code("HL401", ERROR, "render", "a template fails while rendering a handout (e.g. an undefined variable)"),
-    Code("HL402", ERROR, "render", "a template or stylesheet asked for a file that is refused or missing"),
+    Code(
+        "HL402",
+        ERROR,
+        "render",
+        "a template or stylesheet asked for a file that is refused (outside what the handout may read) or"
+        " missing, or for a file attachment",
+    ),
     Code("HL403", ERROR, "render", "WeasyPrint reported a problem with the document"),
     Code(
         "HL404",
@@ -76,6 +102,12 @@ _ALL = (
     Code("HL405", ERROR, "render", "a handout took longer than the time limit"),
     Code("HL406", ERROR, "render", "the rendering engine failed unexpectedly"),
     Code("HL407", ERROR, "build", "an output could not be written (disk full, read-only folder, not a folder)"),
+    Code(
+        "HL408",
+        WARNING,
+        "build",
+        "a manifest entry is not sound (fields, or a path outside the output folder): ignored",
+    ),
 )
 
 CODES: dict[str, Code] = {code.id: code for code in _ALL}

@@ -17,7 +17,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
+import stat
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -142,6 +144,21 @@ def _json_bytes(document: dict) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+def _output_bytes(output_dir: Path, entry: Entry) -> bytes:
+    """The PDF an entry lists, read without following links, and only if it is the file the entry describes."""
+    try:
+        descriptor = os.open(output_dir / entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise OSError("not a regular file")
+            data = handle.read(entry.bytes + 1)
+    except OSError as error:
+        raise UsageError(f"cannot read {entry.path} listed in the manifest: {error}; run 'handouts build'") from None
+    if hashlib.sha256(data).hexdigest() != entry.sha256:
+        raise UsageError(f"{entry.path} is not the file the manifest lists (it changed); run 'handouts build'")
+    return data
+
+
 def export(
     project: Project,
     target: Path | None = None,
@@ -154,7 +171,7 @@ def export(
     if bundle_type not in BUNDLE_TYPES:
         raise UsageError(f"--bundle {bundle_type!r}: choose one of {', '.join(BUNDLE_TYPES)}")
     output_dir = project.output_dir
-    entries = read_manifest(output_dir)
+    entries = read_manifest(output_dir)  # only sound entries: paths inside the folder, no links followed
     if not entries:
         raise UsageError(f"no handouts in {project.relative(output_dir)}/manifest.json: run 'handouts build' first")
     target = target or output_dir / DEFAULT_FOLDER
@@ -166,7 +183,7 @@ def export(
         if entry.clinic not in clinics:
             clinics[entry.clinic] = loading.load_clinic(project, entry.clinic)
         clinic = clinics[entry.clinic]
-        data = (output_dir / entry.path).read_bytes()
+        data = _output_bytes(output_dir, entry)
         destination = target / entry.clinic / (Path(entry.path).stem + ".json")
         write_atomic(destination, _json_bytes(document_reference(entry, clinic, data, embed, base_url)))
         written.append(destination)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from . import markup, schema
 from .errors import ConfigError, Diagnostic, UsageError
+from .inputs import KIB, PROJECT_FILE_LIMIT, Limits, read_bytes
 from .models import (
     ALL_SECTIONS,
     DEFAULT_HEADINGS,
@@ -39,7 +42,6 @@ EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
-MAX_LOGO_BYTES = 1024 * 1024
 
 
 class _Checker:
@@ -154,10 +156,12 @@ def load_project(root: Path) -> Project:
     """Read ``handouts.yaml`` in ``root``."""
     root = root.resolve()
     check = _Checker(PROJECT_FILE)
-    data = read_yaml(root / PROJECT_FILE, PROJECT_FILE)
+    data = read_yaml(root / PROJECT_FILE, PROJECT_FILE, PROJECT_FILE_LIMIT, root)
     check.mapping(data, "project", schema.PROJECT.names, schema.PROJECT.required)
     levels = _load_levels(check, data.get("levels"))
     folders = {key: _project_folder(check, root, data, key) for key in ("output", "content", "templates")}
+    _dedicated_output(check, root, data, folders)
+    limits = _load_limits(check, data.get("limits"))
     default_level = str(data.get("default_level", "standard" if "standard" in levels else next(iter(levels), "")))
     if levels and default_level not in levels:
         check.error(data.get("default_level"), f"project.default_level: {default_level!r} is not one of the levels")
@@ -175,6 +179,7 @@ def load_project(root: Path) -> Project:
         clinics_dir=folders["templates"] / "clinics",
         default_level=default_level,
         jargon=tuple(str(term).lower() for term in jargon),
+        limits=limits,
     )
 
 
@@ -185,6 +190,50 @@ def _project_folder(check: _Checker, root: Path, data: Map, key: str) -> Path:
         check.error(data.get(key), f"project.{key}: {value!r} must be a folder inside the project")
         return root / key
     return folder
+
+
+def _dedicated_output(check: _Checker, root: Path, data: Map, folders: dict[str, Path]) -> None:
+    """The output folder is the build's own: not the project, nor content or templates, nor around them.
+
+    A build deletes its temporary files and stale outputs there, so sharing a folder
+    with anything else could delete what is not ours.
+    """
+    output = folders["output"]
+    others = {"the project folder": root, "content": folders["content"], "templates": folders["templates"]}
+    for name, folder in others.items():
+        if output == folder or folder.is_relative_to(output) or (folder != root and output.is_relative_to(folder)):
+            check.error(
+                data.get("output", data),
+                f"project.output: {project_relative(root, output)!r} overlaps {name}; use a folder of its own,"
+                " such as 'output'",
+            )
+            return
+
+
+def project_relative(root: Path, path: Path) -> str:
+    """``path`` relative to ``root`` when inside it ("." for the root itself)."""
+    try:
+        return str(path.relative_to(root)) or "."
+    except ValueError:
+        return str(path)
+
+
+LIMIT_KEYS = {"topic_kib": "topic", "clinic_kib": "clinic", "template_kib": "template", "image_kib": "image"}
+
+
+def _load_limits(check: _Checker, value: object) -> Limits:
+    """``limits:`` in KiB; each from 1 to 100,000."""
+    if value is None:
+        return Limits()
+    mapping = check.mapping(value, "project.limits", schema.LIMITS.names)
+    if mapping is None:
+        return Limits()
+    sizes = {
+        LIMIT_KEYS[key]: int(_number(check, mapping, key, "project.limits", 1, 100_000)) * KIB
+        for key in LIMIT_KEYS
+        if key in mapping
+    }
+    return replace(Limits(), **sizes)
 
 
 def _load_levels(check: _Checker, value: object) -> dict[str, Level]:
@@ -215,8 +264,10 @@ def _number(check: _Checker, mapping: Map, key: str, what: str, low: float, high
     try:
         number = float(value) if value is not None else 0.0
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
         check.error(value, f"{what}.{key}: {value!r} is not a number")
-        return 0.0
+        return low
     if value is not None and not low <= number <= high:
         check.error(value, f"{what}.{key}: {number:g} is outside {low:g}–{high:g}")
     return number
@@ -273,11 +324,11 @@ def load_topic(project: Project, topic_id: str) -> Topic:
     """Read and validate ``content/<topic_id>.yaml``."""
     check_id("topic", topic_id)
     path = project.content_dir / f"{topic_id}.yaml"
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise UsageError(f"no topic {topic_id!r}: {project.relative(path)} does not exist (try 'handouts list')")
     shown_as = project.relative(path)
     check = _Checker(shown_as)
-    data = read_yaml(path, shown_as)
+    data = read_yaml(path, shown_as, project.limits.topic, project.content_dir)
     check.mapping(data, "topic", schema.TOPIC.names, schema.TOPIC.required)
     levels = list(project.levels)
     titles = _per_level_plain(check, data, "title", levels)
@@ -393,14 +444,14 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
     check_id("clinic", clinic_id)
     folder = project.clinics_dir / clinic_id
     path = folder / "clinic.yaml"
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise UsageError(f"no clinic {clinic_id!r}: {project.relative(path)} does not exist (try 'handouts list')")
     shown_as = project.relative(path)
     check = _Checker(shown_as)
-    data = read_yaml(path, shown_as)
+    data = read_yaml(path, shown_as, project.limits.clinic, folder)
     check.mapping(data, "clinic", schema.CLINIC.names, schema.CLINIC.required)
     name = str(check.text(data, "name", "clinic") or "")
-    logo = _clinic_logo(check, data, folder)
+    logo = _clinic_logo(check, data, folder, project.limits.image)
     colors = check.mapping(data.get("colors", Map()), "clinic.colors", schema.COLORS.names, schema.COLORS.required)
     primary = accent = ""
     if colors is not None:
@@ -432,34 +483,32 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
     )
 
 
-def _clinic_logo(check: _Checker, data: Map, folder: Path) -> Path:
+def _clinic_logo(check: _Checker, data: Map, folder: Path, limit: int) -> Path:
     value = check.text(data, "logo", "clinic", code="HL010")
     if value is None:
+        return folder
+    if "\x00" in value or value.startswith("/"):
+        check.error(value, f"clinic.logo: {value!r} must be a file name inside the clinic's folder", "HL010")
         return folder
     logo = (folder / value).resolve()
     if not logo.is_relative_to(folder.resolve()):
         check.error(value, f"clinic.logo: {value!r} must be a file inside the clinic's folder", "HL010")
     elif logo.suffix.lower() not in LOGO_SUFFIXES:
         check.error(value, f"clinic.logo: {value!r} must be an SVG, PNG or JPEG file", "HL010")
-    elif not logo.is_file():
+    elif not logo.exists():
         check.error(value, f"clinic.logo: file {value!r} not found in {folder.name}/", "HL010")
-    elif logo.stat().st_size > MAX_LOGO_BYTES:
-        size = logo.stat().st_size // 1024
-        check.error(
-            value, f"clinic.logo: {value!r} is {size} KiB; keep logos under {MAX_LOGO_BYTES // 1024} KiB", "HL010"
-        )
-    elif not _looks_like_image(logo):
-        check.error(value, f"clinic.logo: {value!r} is not a valid {logo.suffix[1:].upper()} file", "HL010")
+    else:
+        try:
+            head = read_bytes(folder / value, f"clinic.logo {value!r}", limit, folder)[:512].lstrip()
+        except ConfigError as error:
+            check.error(value, f"clinic.logo: {value!r} {error.diagnostics[0].message}", "HL010")
+        else:
+            if not head.startswith(_MAGIC[logo.suffix.lower()]):
+                check.error(value, f"clinic.logo: {value!r} is not a valid {logo.suffix[1:].upper()} file", "HL010")
     return logo
 
 
 _MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",), ".svg": (b"<svg", b"<?xml")}
-
-
-def _looks_like_image(path: Path) -> bool:
-    """The file starts the way its suffix promises (an SVG may begin with an XML declaration)."""
-    head = path.read_bytes()[:512].lstrip()
-    return head.startswith(_MAGIC[path.suffix.lower()])
 
 
 def _clinic_contact(check: _Checker, value: object) -> Contact:

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .inputs import Limits
+
 REQUIRED_SECTIONS = ("what_it_is", "causes", "symptoms", "treatment", "outlook")
 OPTIONAL_SECTIONS = ("when_to_get_help", "key_points", "questions_to_ask", "self_care")
 ALL_SECTIONS = REQUIRED_SECTIONS + OPTIONAL_SECTIONS
@@ -64,6 +66,7 @@ class Project:
     clinics_dir: Path
     default_level: str
     jargon: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
 
     def relative(self, path: Path) -> str:
         """``path`` as the user should see it: relative to the project root when inside it."""

@@ -2,6 +2,11 @@
 
 Crash safety rests on one rule kept here: a file only ever appears under its
 final name by an atomic rename of a complete, fsynced temporary file.
+
+An output folder may come from a cache or a shared drive, so what is in it is
+untrusted: paths read from it are checked to be ``<clinic>/<name>.pdf|png`` inside
+it, with no symbolic link on the way (:func:`inside`); writes refuse folders that
+are symbolic links; cleanup removes only temporary files this tool names.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import signal
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +26,12 @@ from .errors import Diagnostic, LockedError, WriteError
 from .models import Clinic, Topic
 
 LOCK_FILE = ".handouts.lock"
+# What every output's path looks like: <clinic>/<topic>.<level>.<language>.pdf (or .png).
+OUTPUT_PATH = re.compile(
+    r"[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9-]*\.[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\.(pdf|png)"
+)
+# Temporary files made by write_atomic: .<final name>.<random>.tmp
+TEMPORARY = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*\.(pdf|png|json)\.[A-Za-z0-9_]{8}\.tmp")
 CRASH_VARIABLE = "HANDOUTS_CRASH_AT"
 
 
@@ -45,11 +57,30 @@ def output_name(topic: Topic, clinic: Clinic, level: str) -> str:
     return f"{clinic.id}/{topic.id}.{level}.{topic.language}.pdf"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def inside(output_dir: Path, relative: str) -> Path | None:
+    """``output_dir / relative`` if ``relative`` has the shape of an output's path and no symbolic
+    link lies on the way (the clinic folder or the file); else None: never follow such a path."""
+    if not isinstance(relative, str) or not OUTPUT_PATH.fullmatch(relative):
+        return None
+    path = output_dir / relative
+    if path.parent.is_symlink() or path.is_symlink():
+        return None
+    return path
+
+
+def write_atomic(path: Path, data: bytes, root: Path | None = None) -> None:
     """Write ``data`` so that ``path`` is either the old file or the complete new one.
 
-    Raises :class:`WriteError` (HL407) when the file cannot be written.
+    With ``root``, no folder between ``root`` and ``path`` may be a symbolic link (a
+    write never follows one out of the output folder). Raises :class:`WriteError`
+    (HL407) when the file cannot be written.
     """
+    if root is not None:
+        for folder in path.parents:
+            if folder == root:
+                break
+            if folder.is_symlink():
+                raise _write_error(path, f"{folder} is a symbolic link; outputs are never written through one")
     try:
         _write_atomic(path, data)
     except (FileExistsError, NotADirectoryError):
@@ -91,17 +122,36 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def remove_temporaries(output_dir: Path) -> None:
-    """Temporary files left by a killed build are never under a final name; remove them."""
-    for leftover in output_dir.rglob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
+    """Remove temporary files a killed build left (never under a final name): only names
+    :func:`write_atomic` makes, in the output folder and two levels of real folders below it."""
+    clinics = _real_folders(output_dir)
+    for folder in [output_dir, *clinics, *(child for clinic in clinics for child in _real_folders(clinic))]:
+        for leftover in _entries(folder):
+            if TEMPORARY.fullmatch(leftover.name) and leftover.is_file() and not leftover.is_symlink():
+                leftover.unlink(missing_ok=True)
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
+def _real_folders(folder: Path) -> list[Path]:
+    return [child for child in _entries(folder) if child.is_dir() and not child.is_symlink()]
 
 
 @contextmanager
 def output_lock(output_dir: Path) -> Iterator[None]:
     """An OS-level lock on the output folder, released by the OS if the holder dies."""
-    output_dir.mkdir(parents=True, exist_ok=True)
     lock_path = output_dir / LOCK_FILE
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole build
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        raise _write_error(lock_path, str(error.strerror or error)) from None
+    handle = os.fdopen(descriptor, "r+")
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

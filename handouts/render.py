@@ -1,7 +1,10 @@
 """Render stage: a handout's HTML → PDF bytes, with WeasyPrint.
 
-WeasyPrint may read only regular files inside the project (no network, no
-``file:///etc/passwd``), and any warning it logs fails the handout: a PDF
+Each handout may read only what it needs (no network, no ``file:///etc/passwd``,
+no other clinic's folder): the base templates and fonts, its clinic's own folder
+and its topics' asset folders (``content/<topic>/``), regular files only, no
+dotfiles, no symlink that leads elsewhere, within the image size limit. File
+attachments are refused. Any warning WeasyPrint logs fails the handout: a PDF
 silently missing its logo or font is worse than no PDF.
 """
 
@@ -15,18 +18,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .defaults import DEFAULT_VARIANT, PDF_VARIANTS
-from .errors import Diagnostic, RenderError
+from .errors import ConfigError, Diagnostic, RenderError
 from .finishing import finish
+from .inputs import read_bytes
 from .models import Clinic, Project
-from .templates import BASE_STYLESHEET, Document, Printable, Templates, clinic_css, stylesheet_files
+from .templates import BASE_STYLESHEET, Confinement, Document, Printable, Templates, clinic_css, stylesheet_files
 from .views import Personal
 
 ARCHIVAL_VARIANTS = ("pdf/a-3a",)
@@ -40,23 +42,21 @@ class RefusedResource(FatalURLFetchingError):
     """
 
 
-class ProjectFetcher(URLFetcher):
-    """Serves regular files under the project root; refuses everything else."""
+class ConfinedFetcher(URLFetcher):
+    """Serves what a :class:`~handouts.templates.Confinement` allows; refuses everything else."""
 
-    def __init__(self, root: Path):
+    def __init__(self, confinement: Confinement):
         super().__init__(allowed_protocols=("file",))
-        self._root = root.resolve()
+        self.confinement = confinement
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         """The file's bytes, or :class:`RefusedResource`."""
-        parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise RefusedResource(f"refused to fetch {url!r}: only files inside the project may be used")
-        path = Path(url2pathname(parts.path)).resolve()
-        if not path.is_relative_to(self._root) or not path.is_file():
-            raise RefusedResource(f"refused to fetch {url!r}: not a file inside the project")
+        try:
+            path, data = self.confinement.read(url)
+        except ConfigError as error:
+            raise RefusedResource(error.diagnostics[0].message) from None
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+        return URLFetcherResponse(path.as_uri(), data, {"Content-Type": content_type})
 
 
 # Notices about which engine WeasyPrint uses, not about the document: the PDF is complete.
@@ -159,11 +159,18 @@ class Renderer:
         self.project = project
         self.pdf_variant = pdf_variant
         self.templates = Templates(project)
-        self._fetcher = ProjectFetcher(project.root)
+        self._fetchers: dict[tuple[str, ...], ConfinedFetcher] = {}
         self._fonts = FontConfiguration()
         self._stylesheets: dict[str, list[weasyprint.CSS]] = {}
         self._base_sheet: weasyprint.CSS | None = None
-        self._image_cache = ImageCache()
+        self._image_caches: dict[tuple[str, ...], ImageCache] = {}  # one per fetcher: a cache hit is no bypass
+
+    def fetcher(self, clinic: Clinic | None, topics: tuple[str, ...] = ()) -> ConfinedFetcher:
+        """What a clinic's handout (of ``topics``) may read (see :class:`~handouts.templates.Confinement`)."""
+        key = (clinic.id if clinic else "", *topics)
+        if key not in self._fetchers:
+            self._fetchers[key] = ConfinedFetcher(Confinement(self.project, clinic, topics))
+        return self._fetchers[key]
 
     def warm_up(self) -> None:
         """Parse the base stylesheet (and load its fonts) before the first handout arrives."""
@@ -186,18 +193,25 @@ class Renderer:
                 if self._base_sheet is None:
                     self._base_sheet = self._css_file(base)
                 sheets = [self._base_sheet, weasyprint.CSS(string=clinic_css(clinic), font_config=self._fonts)]
-                sheets.extend(self._css_file(path) for path in overrides)
+                sheets.extend(self._css_file(path, clinic) for path in overrides)
             self._stylesheets[clinic.id] = sheets
         return self._stylesheets[clinic.id]
 
     def _stylesheet_error(self, code: str, message: str, files: list[Path]) -> RenderError:
         return RenderError(diagnostics=[Diagnostic(self.project.relative(files[-1]), 0, 0, message, "error", code)])
 
-    def _css_file(self, path: Path) -> weasyprint.CSS:
+    def _css_file(self, path: Path, clinic: Clinic | None = None) -> weasyprint.CSS:
         if not path.is_file():
             raise self._stylesheet_error("HL402", "stylesheet not found", [path])
+        try:
+            text = read_bytes(path, self.project.relative(path), self.project.limits.template).decode("utf-8")
+        except ConfigError as error:
+            raise RenderError(diagnostics=error.diagnostics) from None
+        except UnicodeDecodeError as error:
+            raise self._stylesheet_error("HL005", f"is not UTF-8 text: {error.reason}", [path]) from None
+        fetcher = self.fetcher(clinic)
         return weasyprint.CSS(
-            filename=str(path), url_fetcher=self._fetcher, font_config=self._fonts, base_url=path.parent.as_uri() + "/"
+            string=text, url_fetcher=fetcher, font_config=self._fonts, base_url=path.parent.as_uri() + "/"
         )
 
     def pdf(self, item: Printable, personal: Personal | None = None) -> bytes:
@@ -209,9 +223,15 @@ class Renderer:
         stylesheets = self.stylesheets(document.clinic)
         options: dict = {"pdf_variant": None if self.pdf_variant == "plain" else self.pdf_variant}
         finisher = functools.partial(finish, archival=self.pdf_variant in ARCHIVAL_VARIANTS)
+        fetcher = self.fetcher(document.clinic, document.topics)
+        cache = self._image_caches.setdefault((document.clinic.id, *document.topics), ImageCache())
         with _warnings_fail(document.error):
             laid_out = weasyprint.HTML(
-                string=document.html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=self._fetcher
-            ).render(stylesheets=stylesheets, font_config=self._fonts, cache=self._image_cache)
+                string=document.html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=fetcher
+            ).render(stylesheets=stylesheets, font_config=self._fonts, cache=cache)
+            if laid_out.metadata.attachments or any(
+                link[0] == "attachment" for p in laid_out.pages for link in p.links
+            ):
+                raise document.error("HL402", "file attachments are not allowed in a handout")
             data = laid_out.write_pdf(finisher=finisher, **options)
             return Rendered(data, len(laid_out.pages), document.title, document.reviewed)

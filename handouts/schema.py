@@ -51,12 +51,24 @@ PROJECT = Mapping(
         Key("output", "Folder for generated files, inside the project.", False, "output"),
         Key("content", "Folder of topic files, inside the project.", False, "content"),
         Key("templates", "Folder of templates, fonts and `clinics/`, inside the project.", False, "templates"),
+        Key("limits", "Size limits of input files (see *Limits*).", False),
         Key(
             "jargon",
             "Medical words added to the built-in jargon list (`handouts/data/jargon-en.txt`).",
             False,
             "[kyphoplasty]",
         ),
+    ),
+)
+
+LIMITS = Mapping(
+    "Limits",
+    "`handouts.yaml` → `limits` (sizes in KiB; a larger file is refused with HL006)",
+    (
+        Key("topic_kib", "A topic file. Default 256.", False, "256"),
+        Key("clinic_kib", "A clinic.yaml. Default 64.", False, "64"),
+        Key("template_kib", "A template or stylesheet (base or a clinic's). Default 128.", False, "128"),
+        Key("image_kib", "A logo or figure. Default 1024.", False, "1024"),
     ),
 )
 
@@ -168,7 +180,7 @@ COLORS = Mapping(
     ),
 )
 
-ALL = (PROJECT, LEVEL, TOPIC, SECTIONS, SOURCE, CLINIC, CONTACT, COLORS)
+ALL = (PROJECT, LIMITS, LEVEL, TOPIC, SECTIONS, SOURCE, CLINIC, CONTACT, COLORS)
 
 
 def markdown_reference() -> str:

@@ -1,23 +1,33 @@
 """Templates: the Jinja2 environment of a clinic, the names of the templates and
 stylesheets, and the HTML a handout or packet becomes.
 
-Jinja2 runs with autoescape and StrictUndefined; content is data, never a
-template. The HTML is scanned for what PDF/UA needs (language, alt text,
-heading order) before anything is rendered.
+Templates come from many hands (clinic overrides), so they are untrusted: Jinja2
+runs sandboxed (``ImmutableSandboxedEnvironment``: no private attributes, no
+changing data, no file paths), with autoescape and StrictUndefined; templates are
+read only from the clinic's own folder and the base templates, within the size
+limit. Content is data, never a template. The HTML is scanned before anything is
+rendered: what PDF/UA needs (language, alt text, heading order), and no file
+attachments.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import traceback
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
 
 import jinja2
+import jinja2.sandbox
+from jinja2.loaders import split_template_path
 
-from .errors import Diagnostic, RenderError
+from .errors import ConfigError, Diagnostic, RenderError
+from .inputs import read_bytes, read_text
 from .models import Clinic, Project
 from .views import Handout, Packet, Personal
 
@@ -29,10 +39,97 @@ BASE_STYLESHEET = "handout.css"
 CLINIC_STYLESHEET = "clinic.css"
 
 
+class Confinement:
+    """What one clinic's handout (of ``topics``) may read: the base templates and fonts, the clinic's
+    own folder and the topics' asset folders (``content/<topic>/``); never another clinic's folder,
+    a dotfile, a link that leads elsewhere, a file that is not regular or is over the image limit."""
+
+    def __init__(self, project: Project, clinic: Clinic | None, topics: tuple[str, ...] = ()):
+        self.project = project
+        folders = (
+            project.templates_dir,
+            *((clinic.folder,) if clinic else ()),
+            *(project.content_dir / t for t in topics),
+        )
+        self._allowed = tuple(folder.resolve() for folder in folders)
+        self._excluded = project.clinics_dir.resolve()
+
+    def read(self, url: str) -> tuple[Path, bytes]:
+        """The file ``url`` names and its bytes; a :class:`ConfigError` (HL402) says why not."""
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise self._refused(url, "only the project's own files may be used")
+        path = Path(os.path.normpath(url2pathname(parts.path)))
+        if self._folder_of(path) is None:
+            raise self._refused(url, "not a file this handout may use")
+        real_folder = self._folder_of(path.resolve())
+        if real_folder is None:
+            raise self._refused(url, "a link to a file this handout may not use")
+        try:
+            return path, read_bytes(path, self.project.relative(path), self.project.limits.image, within=real_folder)
+        except ConfigError as error:
+            raise self._refused(url, error.diagnostics[0].message) from None
+
+    def _refused(self, url: str, why: str) -> ConfigError:
+        return ConfigError(diagnostics=[Diagnostic("", 0, 0, f"refused to fetch {url!r}: {why}", "error", "HL402")])
+
+    def _folder_of(self, path: Path) -> Path | None:
+        """The allowed folder ``path`` is in, if no part of it below that folder is a dotfile and
+        it is not in the clinics folder (unless the allowed folder is: the clinic's own)."""
+        for folder in self._allowed:
+            if not path.is_relative_to(folder) or any(part.startswith(".") for part in path.relative_to(folder).parts):
+                continue
+            if not path.is_relative_to(self._excluded) or folder.is_relative_to(self._excluded):
+                return folder
+        return None
+
+
+class Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, and no attribute of a file path: a template may print what the
+    handout gives it, never open a file (``clinic.folder.read_text()`` is refused)."""
+
+    def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
+        """Refused: file paths' attributes, then whatever Jinja2's immutable sandbox refuses."""
+        if isinstance(obj, os.PathLike):
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+
+class ConfinedLoader(jinja2.BaseLoader):
+    """Templates from the clinic's folder, then the base templates (never another clinic's): regular
+    files inside those folders, no dotfiles, UTF-8, within the template size limit."""
+
+    def __init__(self, project: Project, clinic: Clinic):
+        self.project = project
+        self.folders = (clinic.folder, project.templates_dir)
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, object]:
+        """The template's text, its file name and an "is it unchanged" check."""
+        pieces = split_template_path(template)  # refuses ".." (TemplateNotFound)
+        if any(piece.startswith(".") for piece in pieces) or pieces[:1] == ["clinics"]:
+            raise jinja2.TemplateNotFound(template)
+        for folder in self.folders:
+            path = folder.joinpath(*pieces)
+            if path.exists() or path.is_symlink():
+                text = read_text(path, self.project.relative(path), self.project.limits.template, within=folder)
+                return text, str(path), _unchanged(path)
+        raise jinja2.TemplateNotFound(template)
+
+
+def _unchanged(path: Path):
+    """Jinja2's "is this template still up to date?" check for ``path``."""
+    modified = path.stat().st_mtime
+
+    def unchanged() -> bool:
+        return path.is_file() and path.stat().st_mtime == modified
+
+    return unchanged
+
+
 def environment(project: Project, clinic: Clinic) -> jinja2.Environment:
-    """Template search path: the clinic's folder first, then the project's base templates."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(clinic.folder), str(project.templates_dir)]),
+    """The clinic's sandboxed environment: its own folder first, then the project's base templates."""
+    return Sandbox(
+        loader=ConfinedLoader(project, clinic),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -131,6 +228,7 @@ class Document:
     reviewed: str
     name: str  # ``topic × clinic × level``, for messages
     source: str  # the file problems are reported against
+    topics: tuple[str, ...] = ()  # whose assets (``content/<topic>/``) it may use
 
     def error(self, code: str, message: str) -> RenderError:
         """A :class:`RenderError` about this document."""
@@ -170,15 +268,23 @@ class Templates:
         try:
             template = self.environment(clinic).get_template(PACKET_TEMPLATE if is_packet else BASE_TEMPLATE)
             html = template.render(context)
+        except ConfigError as error:  # a template that cannot be read: located by the reader
+            raise RenderError(diagnostics=error.diagnostics) from None
         except jinja2.TemplateSyntaxError as error:
             where = (self.project.relative(Path(error.filename)), error.lineno) if error.filename else None
             raise render_error(self.project, item, "HL401", f"template syntax error: {error.message}", where) from None
+        except jinja2.sandbox.SecurityError as error:
+            message = f"template does what templates may not (sandbox): {error}"
+            raise render_error(self.project, item, "HL016", message, self._template_line(error)) from None
         except jinja2.TemplateError as error:
             where = self._template_line(error)
             raise render_error(self.project, item, "HL401", f"template error: {error}", where) from None
-        problems = accessibility_problems(html)
-        if problems:
-            raise render_error(self.project, item, "HL404", "not accessible: " + "; ".join(problems))
+        scan = scan_html(html)
+        if scan.attachments:
+            message = f"file attachments are not allowed in a handout: {', '.join(scan.attachments)}"
+            raise render_error(self.project, item, "HL402", message)
+        if scan.problems:
+            raise render_error(self.project, item, "HL404", "not accessible: " + "; ".join(scan.problems))
         return html
 
     def document(self, item: Printable, personal: Personal | None = None) -> Document:
@@ -190,6 +296,7 @@ class Templates:
             item.reviewed.isoformat(),
             describe(item),
             source_file(self.project, item),
+            tuple(h.topic.id for h in item.handouts) if isinstance(item, Packet) else (item.topic.id,),
         )
 
     def _template_line(self, error: BaseException) -> tuple[str, int] | None:
@@ -200,17 +307,53 @@ class Templates:
         return None
 
 
-class _AccessibilityScan(HTMLParser):
-    """Finds what PDF/UA needs and WeasyPrint would only log: alt text, language, heading order."""
+# Attributes whose URL the renderer fetches, by element (<a href> is a link, not fetched).
+RESOURCE_ATTRIBUTES = {
+    "img": ("src",),
+    "link": ("href",),
+    "object": ("data",),
+    "embed": ("src",),
+    "image": ("href", "xlink:href"),
+    "source": ("src",),
+    "video": ("poster",),
+}
+CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)")
+
+
+def resource_problems(project: Project, clinic: Clinic, topics: tuple[str, ...], html: str) -> list[Diagnostic]:
+    """Every resource ``html`` would make the renderer fetch that its confinement refuses (HL402)."""
+    confinement = Confinement(project, clinic, topics)
+    base = project.templates_dir.as_uri() + "/"
+    problems = []
+    for url in dict.fromkeys(scan_html(html).resources):
+        try:
+            confinement.read(urljoin(base, url.strip()))
+        except ConfigError as error:
+            problems.append(error.diagnostics[0])
+    return problems
+
+
+class HTMLScan(HTMLParser):
+    """Finds what PDF/UA needs and WeasyPrint would only log (alt text, language, heading order), and
+    file attachments (``rel=attachment``), which WeasyPrint would embed."""
 
     def __init__(self) -> None:
         super().__init__()
         self.problems: list[str] = []
+        self.attachments: list[str] = []
+        self.resources: list[str] = []  # URLs the renderer will fetch
         self.language = ""
         self.last_heading = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Note an attachment, the language, an image without alt text, a skipped heading level."""
         attributes = dict(attrs)
+        if "attachment" in (attributes.get("rel") or "").lower().split():
+            self.attachments.append(repr(attributes.get("href") or "?"))
+        for name in RESOURCE_ATTRIBUTES.get(tag, ()):
+            if attributes.get(name):
+                self.resources.append(attributes[name] or "")
+        self.resources.extend(CSS_URL.findall(attributes.get("style") or ""))
         if tag == "html":
             self.language = (attributes.get("lang") or "").strip()
         elif tag == "img" and not (attributes.get("alt") or "").strip():
@@ -222,11 +365,11 @@ class _AccessibilityScan(HTMLParser):
             self.last_heading = level
 
 
-def accessibility_problems(html: str) -> list[str]:
-    """Problems that would make the PDF fail PDF/UA: refused before rendering."""
-    scan = _AccessibilityScan()
+def scan_html(html: str) -> HTMLScan:
+    """What is wrong with ``html`` before it is rendered: PDF/UA problems and attachments."""
+    scan = HTMLScan()
     scan.feed(html)
     scan.close()
     if not scan.language:
         scan.problems.insert(0, "the document has no language (<html lang>)")
-    return scan.problems
+    return scan

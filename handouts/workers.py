@@ -17,7 +17,9 @@ about 3 % of render time, against 12 % with Python's defaults. Only bytes come
 back: the parent alone writes files.
 
 With ``--scheduler`` the work goes to a Dask distributed cluster instead
-(``pip install handouts[dask]``).
+(``pip install handouts[dask]``); there too each task renders in a worker process
+of the Dask worker's own, under the same deadline, so one slow handout is stopped
+and reported while the rest go on.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -187,6 +190,23 @@ class _Lazy:
         return task
 
 
+@contextlib.contextmanager
+def _may_start_children() -> Iterator[None]:
+    """Let a daemonic process (a Dask worker runs tasks in one) start render workers.
+
+    multiprocessing forbids daemonic processes to have children so that none outlives
+    its parent; ours cannot: each exits as soon as its pipe to the parent closes.
+    """
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    daemonic = config.get("daemon")
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemonic is not None:
+            config["daemon"] = daemonic
+
+
 class Pool:
     """Up to ``jobs`` worker processes; each task gets ``timeout`` seconds (0: no limit) before its
     worker is killed. Use as a context manager; :meth:`run` yields outcomes as they finish."""
@@ -221,7 +241,8 @@ class Pool:
         parent, child = self._context.Pipe()
         inherited = [parent, *(worker.connection for worker in self._workers)]
         process = self._context.Process(target=_worker_main, args=(child, self.settings, inherited), daemon=True)
-        process.start()
+        with _may_start_children():
+            process.start()
         child.close()
         worker = _Worker(process, parent)
         self._workers.append(worker)
@@ -298,16 +319,35 @@ def render_one(document: Document, settings: WorkerSettings, timeout: float) -> 
 # ---------------------------------------------------------------- on a Dask cluster
 
 
+_local = threading.local()
+
+
+def work_with_deadline(task: Task, settings: WorkerSettings, timeout: float) -> Outcome:
+    """What Dask workers run: the task in a render process of this thread's own, killed when it
+    overruns ``timeout`` (HL405); the process is kept for the next task of the same run."""
+    if not timeout:
+        return work(task, settings)
+    pool = getattr(_local, "pool", None)
+    if pool is None or pool.settings.run_id != settings.run_id or pool.timeout != timeout:
+        if pool is not None:
+            pool.close()
+        pool = _local.pool = Pool(settings, 1, timeout)
+    [outcome] = pool.run([task])
+    return outcome
+
+
 class DaskPool:
     """The same interface as :class:`Pool`, on a Dask distributed cluster (``--scheduler ADDRESS``).
 
     The project folder must be readable at the same path on the workers (a shared file
     system); what comes back is bytes, written by the caller exactly as in a local build.
+    Each task has the same deadline as locally (:func:`work_with_deadline`).
     """
 
-    def __init__(self, settings: WorkerSettings, address: str):
+    def __init__(self, settings: WorkerSettings, address: str, timeout: float = 0):
         self.settings = settings
         self.address = address
+        self.timeout = timeout
         self._client = None
 
     def __enter__(self) -> DaskPool:
@@ -330,6 +370,8 @@ class DaskPool:
         from distributed import as_completed
 
         assert self._client is not None
-        futures = [self._client.submit(work, task, self.settings, pure=False) for task in tasks]
+        futures = [
+            self._client.submit(work_with_deadline, task, self.settings, self.timeout, pure=False) for task in tasks
+        ]
         for future in as_completed(futures):
             yield future.result()

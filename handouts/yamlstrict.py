@@ -16,6 +16,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError, Diagnostic
+from .inputs import MAX_YAML_DEPTH, read_text
 
 
 class Located:
@@ -54,12 +55,18 @@ def _problem(shown_as: str, line: int, column: int, message: str) -> Diagnostic:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without implicit typing, anchors or aliases."""
+    """SafeLoader without implicit typing, anchors or aliases, and no deeper than MAX_YAML_DEPTH."""
 
     yaml_implicit_resolvers: ClassVar[dict] = {}
+    depth = 0
 
     def compose_node(self, parent, index):
         event = self.peek_event()
+        if self.depth >= MAX_YAML_DEPTH:
+            raise yaml.MarkedYAMLError(
+                problem=f"nested deeper than {MAX_YAML_DEPTH} levels: no handouts file needs that",
+                problem_mark=event.start_mark,
+            )
         if isinstance(event, yaml.AliasEvent):
             raise yaml.MarkedYAMLError(
                 problem="aliases (*name) are not allowed: write the value out",
@@ -71,7 +78,11 @@ class _StrictLoader(yaml.SafeLoader):
                 problem="anchors (&name) are not allowed: write the value out",
                 problem_mark=event.start_mark,
             )
-        return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _PLAIN_TAGS = {
@@ -81,19 +92,21 @@ _PLAIN_TAGS = {
 }
 
 
-def read_yaml(path: Path, shown_as: str) -> Map:
+def read_yaml(path: Path, shown_as: str, limit: int, within: Path | None = None) -> Map:
     """Read one YAML file whose top level must be a mapping.
 
-    ``shown_as`` is the path printed in messages (relative to the project).
+    ``shown_as`` is the path printed in messages (relative to the project); the file
+    must be a regular file of at most ``limit`` bytes (inside ``within``).
     Raises :class:`ConfigError` with every problem found.
     """
+    text = read_text(path, shown_as, limit, within)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(diagnostics=[_problem(shown_as, 0, 0, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(diagnostics=[_problem(shown_as, 0, 0, f"cannot read: {error}")]) from None
-    loader = _StrictLoader(text)
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as error:  # a control character (NUL, BEL, ...) anywhere in the file
+        line = text[: error.position].count("\n") + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        message = f"character U+{error.character:04X} is not allowed in YAML (a control character)"
+        raise ConfigError(diagnostics=[_problem(shown_as, line, column, message)]) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:

@@ -367,7 +367,7 @@ def test_dask_cluster_build_equals_local_build(tmp_path: Path, capsys: pytest.Ca
     assert run_cli(capsys, "build", *LEVEL, "--jobs", "1")[0] == 0
     dask_root = copy_project(tmp_path / "dask")
     monkeypatch.chdir(dask_root)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         code, _, err = run_cli(capsys, "build", *LEVEL, "--scheduler", cluster.scheduler_address)
         assert code == 0, err
     assert snapshot(dask_root / "output") == snapshot(local_root / "output")

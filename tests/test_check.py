@@ -189,7 +189,10 @@ def test_hl011_template_does_not_compile(project_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"not an image", "is not a valid SVG file"), (b"<svg>" + b" " * (1024 * 1024 + 1), "keep logos under 1024 KiB")],
+    [
+        (b"not an image", "is not a valid SVG file"),
+        (b"<svg>" + b" " * (1024 * 1024 + 1), "is larger than its limit of 1024 KiB"),
+    ],
 )
 def test_hl010_logo_not_an_image(project_dir: Path, content: bytes, message: str) -> None:
     (project_dir / "templates" / "clinics" / "riverside-spine" / "logo.svg").write_bytes(content)

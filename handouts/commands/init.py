@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import Diagnostic, UsageError, WriteError
 from ..loading import PROJECT_FILE
 
 STARTER_TOPIC = "endplate-sclerosis"
@@ -43,10 +43,20 @@ def init_project(target: Path) -> list[Path]:
     clashes = [destination for _, destination in copies if destination.exists()]
     if clashes:
         raise UsageError(f"{clashes[0]} already exists; choose an empty folder")
-    for origin, destination in copies:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(origin, destination)
     gitignore = target / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("output/\n", encoding="utf-8")
-    return [destination for _, destination in copies]
+    written: list[Path] = []
+    try:
+        for origin, destination in copies:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(origin, destination)
+            written.append(destination)
+        if not gitignore.exists():
+            gitignore.write_text("output/\n", encoding="utf-8")
+    except OSError as error:
+        for path in written:  # nothing half-made: a project is all there or not at all
+            path.unlink(missing_ok=True)
+        reason = error.strerror or str(error)
+        raise WriteError(
+            diagnostics=[Diagnostic(str(target), 0, 0, f"cannot create a project here: {reason}", "error", "HL407")]
+        ) from None
+    return written

@@ -21,13 +21,14 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from . import __version__, loading
 from .check import GATE_REFUSAL, Gate
+from .codes import severity
 from .defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT
 from .errors import Diagnostic, HandoutsError, UsageError
 from .manifest import Entry, read_manifest, write_manifest
@@ -192,6 +193,7 @@ class BuildOptions:
     pdf_variant: str = DEFAULT_VARIANT
     timeout: float = DEFAULT_TIMEOUT
     ignore_check: bool = False
+    allow_drafts: bool = False
     thumbnails: bool = False
     scheduler: str | None = None  # a Dask distributed scheduler address
 
@@ -200,6 +202,7 @@ class BuildOptions:
         return {
             "pdf_variant": self.pdf_variant,
             "ignore_check": str(self.ignore_check),
+            "allow_drafts": str(self.allow_drafts),
             "thumbnails": str(self.thumbnails),
         }
 
@@ -303,12 +306,32 @@ def _gate(
     for job, input_key in candidates:
         topic, clinic = the_plan.topics[job.topic], the_plan.clinics[job.clinic]
         refused = gate.errors(topic, clinic, job.level)
-        if refused and not options.ignore_check:
+        if topic.is_draft and not options.allow_drafts:
+            report.failed.append(Failure(job.name, (_draft_refusal(project, topic),)))
+            notify("failed", job.name)
+        elif refused and not options.ignore_check:
             report.failed.append(Failure(job.name, tuple(refused), GATE_REFUSAL))
             notify("failed", job.name)
         else:
             planned.append(Planned(job, input_key, gate.grades[(topic.id, job.level)]))
     return planned
+
+
+def _draft_refusal(project: Project, topic: Topic) -> Diagnostic:
+    """HL107: a draft is printed only on purpose, marked as a draft on every page."""
+    where = topic.positions.get("status")
+    message = (
+        f"{topic.id} is a draft (status: draft; not medically reviewed): use --allow-drafts to print it"
+        " marked as a draft on every page"
+    )
+    return Diagnostic(
+        project.relative(topic.path),
+        where.line if where else 0,
+        where.column if where else 0,
+        message,
+        "error",
+        "HL107",
+    )
 
 
 def _render_and_record(
@@ -331,7 +354,7 @@ def _render_and_record(
     by_path = {item.job.path: item for item in planned}
     checkpoint = _Checkpoint(output_dir, entries)
     try:
-        for outcome in workers.run(_tasks(project, the_plan, planned, report, notify)):
+        for outcome in workers.run(_tasks(project, the_plan, planned, report, notify, options)):
             _record(output_dir, by_path[outcome.key], outcome, entries, report, notify)
             checkpoint.tick(outcome.result is not None)
     except KeyboardInterrupt:
@@ -390,7 +413,14 @@ class _NoWorkers:
         return iter(())
 
 
-def _tasks(project: Project, the_plan: Plan, planned: list[Planned], report: BuildReport, notify: Progress) -> Iterator:
+def _tasks(
+    project: Project,
+    the_plan: Plan,
+    planned: list[Planned],
+    report: BuildReport,
+    notify: Progress,
+    options: BuildOptions,
+) -> Iterator:
     """A worker task per planned handout: its HTML, made when a worker is about to be free. A handout
     whose HTML cannot be made (a template error) fails alone, here."""
     from .workers import Task
@@ -405,7 +435,7 @@ def _tasks(project: Project, the_plan: Plan, planned: list[Planned], report: Bui
             report.failed.append(Failure(job.name, tuple(error.diagnostics)))
             notify("failed", job.name)
             continue
-        yield Task(job.path, document)
+        yield Task(job.path, replace(document, max_pages=None) if options.ignore_check else document)
 
 
 def _up_to_date(output_dir: Path, entry: Entry | None, input_key: str) -> bool:
@@ -449,13 +479,20 @@ def _record(
         sha256=hashlib.sha256(data).hexdigest(),
         input_key=planned.input_key,
         title=outcome.result.title,
-        reviewed=outcome.result.reviewed,
+        updated=outcome.result.updated,
+        status=outcome.result.status,
         reading_grade=planned.reading_grade,
         thumbnail=_write_thumbnail(output_dir, job, outcome.thumbnail),
     )
     entries[job.path] = entry
     report.built.append(entry)
+    report.notes.extend(layout_diagnostics(f"{output_dir.name}/{job.path}", outcome.result.layout))
     notify("built", job.name)
+
+
+def layout_diagnostics(shown_as: str, findings: Iterable) -> list[Diagnostic]:
+    """The layout lint's findings on one PDF as diagnostics (severity from the registry)."""
+    return [Diagnostic(shown_as, 0, 0, finding.message, severity(finding.code), finding.code) for finding in findings]
 
 
 def _write_thumbnail(output_dir: Path, job: Job, data: bytes | None) -> str | None:

@@ -25,7 +25,7 @@ from .errors import ConfigError, Diagnostic, HandoutsError
 from .inputs import read_text
 from .markup import term_is_used
 from .models import Clinic, Level, Position, Project, Topic
-from .views import handout_view
+from .views import handout_view, printed_text
 
 __all__ = ["CheckReport", "Gate", "check_project", "contrast_ratio", "gate_message"]
 
@@ -33,6 +33,17 @@ MAX_LIST_ITEMS = 7
 NUMBERS = re.compile(r"\d\s*%|\bper\s?cent\b|\b\d+/\d+\b|\b\d+\.\d+\b", re.IGNORECASE)
 CALL_TO_ACTION = re.compile(r"\b(call|phone|contact|go to|seek|get help|visit|see a|see your|emergency)\b", re.I)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+NUMBERED_STEP = re.compile(r"^\s*1[.)]\s", re.MULTILINE)
+# A short text (heading, definition, caption) alone is a sentence or two: its grade swings with one
+# long word, so it is held to max_grade plus this margin; the unit it belongs to is held to max_grade.
+SHORT_TEXT_MARGIN = 3
+# Units measured only inside the whole handout and as short texts: a title or a list of headings is
+# too short for a unit grade (one word like "sclerosis" would make it grade 9).
+UNMEASURED_ALONE = ("title", "headings")
+MIN_WORDS_FOR_SHARES = 20  # word shares of fewer words say little
+# A section's word shares vary more than the whole handout's (a 40-word section with one more
+# unfamiliar word moves 2.5 points): a section may reach 1.5× the level's limit.
+SECTION_SHARE_FACTOR = 1.5
 
 
 def _finding(position: Position, code: str, message: str) -> Diagnostic:
@@ -57,6 +68,8 @@ class Measured:
             "level": self.scores.level,
             "max_grade": self.max_grade,
             **self.scores.whole.as_dict(),
+            "unfamiliar_percent": round(self.scores.shares.unfamiliar_percent, 1),
+            "long_word_percent": round(self.scores.shares.long_percent, 1),
             "sections": {name: scores.as_dict() for name, scores in self.scores.sections.items()},
         }
 
@@ -122,50 +135,128 @@ def check_topic(
     today = today or dt.date.today()
     if topic.next_review and topic.next_review < today:
         findings.append(_finding(at("next_review"), "HL014", f"next_review {topic.next_review} has passed"))
-    all_text = " ".join(text.markdown for section in topic.sections.values() for text in section.texts.values())
-    for term in topic.glossary:
-        if not term_is_used(term, all_text):
-            findings.append(_finding(at(f"glossary.{term}"), "HL012", f"glossary term {term!r} is never used"))
-    for section_id, code in (("key_points", "HL206"), ("when_to_get_help", "HL205")):
-        if section_id not in topic.sections:
-            findings.append(_finding(at("sections"), code, f"add a {section_id} section"))
+    findings.extend(_structure_findings(topic, at))
     jargon = jargon_terms(project)
     measured = []
     for level_id in levels:
         level = project.levels[level_id]
         scores = readability.measure(topic, level_id)
         measured.append(Measured(scores, level.max_grade))
-        findings.extend(_grade_findings(topic, level, scores, at("title"), at))
-        findings.extend(_plain_language_findings(topic, level, jargon))
+        findings.extend(_grade_findings(level, scores, at("title")))
+        findings.extend(_word_findings(topic, level, scores, at("title")))
+        findings.extend(_plain_language_findings(topic, level, scores, jargon))
     findings.extend(_rising_grades(measured, at("title")))
     return findings, measured
 
 
-def _grade_findings(topic, level: Level, scores: readability.LevelScores, title_at: Position, at) -> list[Diagnostic]:
+def _structure_findings(topic: Topic, at) -> list[Diagnostic]:
+    """Glossary terms never used; boxes and steps the handout should have."""
     found = []
+    for term in topic.glossary:
+        if not any(term_is_used(term, printed_text(topic, level)) for level in topic.titles):
+            found.append(_finding(at(f"glossary.{term}"), "HL012", f"glossary term {term!r} is never used"))
+    for section_id, code in (("key_points", "HL206"), ("when_to_get_help", "HL205"), ("self_care", "HL207")):
+        if section_id not in topic.sections:
+            found.append(_finding(at("sections"), code, f"add a {section_id} section"))
+    if "self_care" in topic.sections:
+        for level, text in topic.sections["self_care"].texts.items():
+            if not NUMBERED_STEP.search(text.markdown):
+                message = f"sections.self_care at level {level!r}: write it as numbered steps (1. 2. 3.)"
+                found.append(_finding(text.position, "HL207", message))
+                break
+    return found
+
+
+def _level_finding(level: Level, position: Position, code: str, message: str) -> Diagnostic | None:
+    """A finding with the severity ``level`` gives its rule (None when the level turns the rule off)."""
+    severity_of = level.severity(code, severity(code))
+    if severity_of == "off":
+        return None
+    return Diagnostic(position.path, position.line, position.column, message, severity_of, code)
+
+
+def _hardest(passages: Iterable[readability.Passage]) -> tuple[Position | None, str]:
+    """Where the hardest sentence is, and a short quote of it."""
+    hardest = readability.hardest_sentence(list(passages))
+    if hardest is None:
+        return None, ""
+    passage, sentence, grade = hardest
+    quote = sentence if len(sentence) <= 90 else sentence[:87] + "..."
+    return passage.position, f"hardest sentence (grade {grade:.2f}): {quote!r}"
+
+
+def _grade_findings(level: Level, scores: readability.LevelScores, title_at: Position) -> list[Diagnostic]:
+    """The whole handout, each unit and each short text against the level's ``max_grade``."""
+    found: list[Diagnostic | None] = []
     whole = scores.whole
     if whole.grade > level.max_grade:
-        found.append(
-            _finding(
-                title_at,
-                "HL101",
-                f"level {level.id!r} reads at grade {whole.grade:.1f} (Flesch-Kincaid {whole.flesch_kincaid_grade:.1f},"
-                f" SMOG {whole.smog_index:.1f}); its max_grade is {level.max_grade:g}",
-            )
+        where, hardest = _hardest(scores.passages)
+        message = (
+            f"level {level.id!r} reads at grade {whole.grade:.2f} (Flesch-Kincaid {whole.flesch_kincaid_grade:.2f},"
+            f" SMOG {whole.smog_index:.2f}); its max_grade is {level.max_grade:g}; {hardest}"
         )
-    for section_id, section_scores in scores.sections.items():
-        grade = section_scores.flesch_kincaid_grade
-        if grade > level.max_grade:
-            position = topic.sections[section_id].for_level(level.id).position
-            found.append(
-                _finding(
-                    position,
-                    "HL102",
-                    f"sections.{section_id} at level {level.id!r} reads at grade {grade:.1f} (Flesch-Kincaid);"
-                    f" max_grade is {level.max_grade:g}",
-                )
+        found.append(_finding(where or title_at, "HL101", message))
+    for unit, unit_scores in scores.sections.items():
+        if unit in UNMEASURED_ALONE or unit_scores.grade <= level.max_grade:
+            continue
+        where, hardest = _hardest(p for p in scores.passages if p.unit == unit)
+        message = (
+            f"{unit} at level {level.id!r} reads at grade {unit_scores.grade:.2f} (Flesch-Kincaid"
+            f" {unit_scores.flesch_kincaid_grade:.2f}, SMOG {unit_scores.smog_index:.2f}); max_grade is"
+            f" {level.max_grade:g}; {hardest}"
+        )
+        found.append(_level_finding(level, where or title_at, "HL102", message))
+    for passage in scores.passages:
+        if not passage.short or len(passage.text.split()) < 2:
+            continue
+        grade = readability.score([passage.text]).flesch_kincaid_grade
+        if grade > level.max_grade + SHORT_TEXT_MARGIN:
+            message = (
+                f"{passage.unit} at level {level.id!r}: {passage.text[:70]!r} reads at grade {grade:.2f}"
+                f" (Flesch-Kincaid); short texts may read at most {SHORT_TEXT_MARGIN} grades above max_grade"
+                f" {level.max_grade:g}"
             )
+            found.append(
+                _level_finding(level, passage.position if passage.position.line else title_at, "HL102", message)
+            )
+    return [finding for finding in found if finding]
+
+
+def _word_findings(topic: Topic, level: Level, scores: readability.LevelScores, title_at: Position) -> list[Diagnostic]:
+    """Unfamiliar and long words, in the whole handout and in each section: measures that chopping
+    sentences cannot lower (HL104, HL105)."""
+    known = readability.known_words(topic)
+    units: dict[str, list[readability.Passage]] = {"the handout": list(scores.passages)}
+    for passage in scores.passages:
+        if passage.unit.startswith("sections."):
+            units.setdefault(passage.unit, []).append(passage)
+    found = []
+    for unit, passages in units.items():
+        shares = readability.word_shares([p.text for p in passages], known, topic.language)
+        if shares.words < MIN_WORDS_FOR_SHARES:
+            continue
+        factor = 1 if unit == "the handout" else SECTION_SHARE_FACTOR
+        for code, level_limit, share, kind in (
+            ("HL104", level.max_unfamiliar_percent, shares.unfamiliar_percent, "unfamiliar"),
+            ("HL105", level.max_long_word_percent, shares.long_percent, "long (3+ syllables)"),
+        ):
+            if level_limit is None or share <= level_limit * factor:
+                continue
+            limit = level_limit * factor
+            worst = max(passages, key=lambda p, code=code: _share(p.text, known, topic.language, code))
+            examples = f"; the most frequent: {', '.join(shares.unfamiliar[:8])}" if code == "HL104" else ""
+            message = (
+                f"{unit} at level {level.id!r}: {share:.2f} % of words are {kind}; the limit is {limit:g} %"
+                f"{examples}; the hardest passage: {worst.text[:70]!r}"
+            )
+            position = worst.position if worst.position.line else title_at
+            found.extend(f for f in [_level_finding(level, position, code, message)] if f)
     return found
+
+
+def _share(text: str, known: frozenset[str], language: str, code: str) -> float:
+    shares = readability.word_shares([text], known, language)
+    return shares.unfamiliar_percent * shares.words if code == "HL104" else shares.long_percent * shares.words
 
 
 def _rising_grades(measured: list[Measured], title_at: Position) -> list[Diagnostic]:
@@ -183,78 +274,67 @@ def _rising_grades(measured: list[Measured], title_at: Position) -> list[Diagnos
     return found
 
 
-def _plain_language_findings(topic: Topic, level: Level, jargon: tuple[str, ...]) -> list[Diagnostic]:
-    found: list[Diagnostic] = []
-    seen_texts: set[int] = set()
+def _plain_language_findings(
+    topic: Topic, level: Level, scores: readability.LevelScores, jargon: tuple[str, ...]
+) -> list[Diagnostic]:
+    """Sentence length, numbers and undefined jargon in every printed passage; lists and the help box."""
+    found: list[Diagnostic | None] = []
     for section_id, section in topic.sections.items():
         text = section.for_level(level.id)
         where = f"sections.{section_id}"
         if section_id == "when_to_get_help" and not CALL_TO_ACTION.search(text.markdown):
             found.append(_finding(text.position, "HL205", f"{where}: say what to do, e.g. 'Call us' or 'Go to'"))
-        if id(text) in seen_texts:
-            continue  # one text shared by several levels: report each problem once per level
-        seen_texts.add(id(text))
-        found.extend(_text_findings(text.markdown, text.position, where, level))
+        for info in markup.lists(text.markdown):
+            if info.items > MAX_LIST_ITEMS:
+                message = f"{where}: a list of {info.items} items at level {level.id!r}; keep lists to {MAX_LIST_ITEMS}"
+                found.append(_finding(_line(text.position, info.line_offset), "HL202", message))
+    explained = {term.lower() for term in topic.glossary}
+    for passage in dict.fromkeys(scores.passages):
+        found.extend(_sentence_findings(passage, level))
         if level.plain_language:
-            found.extend(_jargon_findings(text.markdown, text.position, where, level, topic.glossary, jargon))
-    return found
+            found.extend(_number_findings(passage, level))
+            if passage.unit not in ("glossary", "title"):
+                found.extend(_jargon_findings(passage, level, explained, jargon))
+    return list(dict.fromkeys(finding for finding in found if finding))
 
 
 def _line(position: Position, offset: int) -> Position:
     return Position(position.path, position.line + offset, 0)
 
 
-def _text_findings(markdown: str, position: Position, where: str, level: Level) -> list[Diagnostic]:
+def _sentence_findings(passage: readability.Passage, level: Level) -> list[Diagnostic | None]:
     found = []
-    for block in markup.to_blocks(markdown):
-        for sentence in SENTENCE_END.split(block.text):
-            words = len(sentence.split())
-            if level.max_sentence_words and words > level.max_sentence_words:
-                found.append(
-                    _finding(
-                        _line(position, block.line_offset),
-                        "HL201",
-                        f"{where}: a {words}-word sentence at level {level.id!r} (max {level.max_sentence_words}):"
-                        f" {sentence[:60]!r}",
-                    )
-                )
-        if level.plain_language and (match := NUMBERS.search(block.text)):
-            found.append(
-                _finding(
-                    _line(position, block.line_offset),
-                    "HL203",
-                    f"{where}: {match.group(0)!r} at level {level.id!r}; say it in words (e.g. 'most people')",
-                )
+    for sentence in lexicon.sentences(passage.text):
+        words = len(lexicon.words(sentence))
+        if level.max_sentence_words and words > level.max_sentence_words:
+            message = (
+                f"{passage.unit}: a {words}-word sentence at level {level.id!r} (max {level.max_sentence_words}):"
+                f" {sentence[:70]!r}"
             )
-    for info in markup.lists(markdown):
-        if info.items > MAX_LIST_ITEMS:
-            found.append(
-                _finding(
-                    _line(position, info.line_offset),
-                    "HL202",
-                    f"{where}: a list of {info.items} items at level {level.id!r}; keep lists to {MAX_LIST_ITEMS}",
-                )
-            )
+            found.append(_level_finding(level, passage.position, "HL201", message))
     return found
 
 
-def _jargon_findings(markdown, position, where, level: Level, glossary: dict[str, str], jargon) -> list[Diagnostic]:
-    explained = {term.lower() for term in glossary}
+def _number_findings(passage: readability.Passage, level: Level) -> list[Diagnostic | None]:
+    match = NUMBERS.search(passage.text)
+    if not match:
+        return []
+    message = f"{passage.unit}: {match.group(0)!r} at level {level.id!r}; say it in words (e.g. 'most people')"
+    return [_level_finding(level, passage.position, "HL203", message)]
+
+
+def _jargon_findings(
+    passage: readability.Passage, level: Level, explained: set[str], jargon: tuple[str, ...]
+) -> list[Diagnostic | None]:
     found = []
-    for block in markup.to_blocks(markdown):
-        for term in jargon:
-            if term in explained or not term_is_used(term, block.text):
-                continue
-            if any(term_is_used(term, known) or term_is_used(known, term) for known in explained):
-                continue  # "spinal fusion" explained covers "fusion" and the other way round
-            found.append(
-                _finding(
-                    _line(position, block.line_offset),
-                    "HL204",
-                    f"{where}: {term!r} at level {level.id!r} needs a glossary entry",
-                )
-            )
-            explained.add(term)  # report each word once per text
+    for term in jargon:
+        if term in explained or not term_is_used(term, passage.text):
+            continue
+        if any(term_is_used(term, known) or term_is_used(known, term) for known in explained):
+            continue  # "spinal fusion" explained covers "fusion" and the other way round
+        message = f"{passage.unit}: {term!r} at level {level.id!r} needs a glossary entry"
+        found.append(_level_finding(level, passage.position, "HL204", message))
+        explained.add(term)  # each word once per level
     return found
 
 
@@ -268,12 +348,33 @@ def check_clinic(project: Project, clinic: Clinic) -> list[Diagnostic]:
     except ConfigError as error:
         return list(error.diagnostics)
     return [
+        *clinic_text_findings(project, clinic),
         *branding.palette_findings(project, clinic, palette),
         *branding.stylesheet_findings(project, clinic, palette),
         *branding.stylesheet_resource_findings(project, clinic),
         *branding.logo_findings(project, clinic),
         *check_templates(project, clinic),
     ]
+
+
+def clinic_text_findings(project: Project, clinic: Clinic) -> list[Diagnostic]:
+    """The clinic's disclaimer and about text, printed on every handout: held to the easiest level (HL102)."""
+    if not project.levels:
+        return []
+    easiest = min(project.levels.values(), key=lambda level: level.max_grade)
+    shown_as = project.relative(clinic.folder / "clinic.yaml")
+    found = []
+    for key in ("disclaimer", "about"):
+        text = getattr(clinic, key)
+        grade = readability.score([block.text for block in markup.to_blocks(text)]).flesch_kincaid_grade if text else 0
+        if grade > easiest.max_grade:
+            message = (
+                f"clinic.{key} reads at grade {grade:.2f} (Flesch-Kincaid); it is printed on {easiest.id!r}"
+                f" handouts, whose max_grade is {easiest.max_grade:g}"
+            )
+            finding = _level_finding(easiest, clinic.positions.get(key, Position(shown_as)), "HL102", message)
+            found.extend([finding] if finding else [])
+    return found
 
 
 def check_templates(project: Project, clinic: Clinic) -> list[Diagnostic]:

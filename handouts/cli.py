@@ -46,7 +46,8 @@ class _State:
         if self._project is None:
             from . import loading
 
-            root = self.project_dir.resolve() if self.project_dir else loading.find_project_root(_path("."))
+            given = self.project_dir
+            root = loading.given_project_root(given) if given else loading.find_project_root(_path("."))
             self._project = loading.load_project(root)
         return self._project
 
@@ -92,6 +93,10 @@ thumbnail_option = click.option(
     "--thumbnail", is_flag=True, help="Also write a PNG of page 1 beside each PDF (for portal previews)."
 )
 
+mkdir_option = click.option(
+    "--mkdir", is_flag=True, help="Create the folder of -o FILE when it does not exist (otherwise an error)."
+)
+
 ignore_check_option = click.option(
     "--ignore-check",
     is_flag=True,
@@ -129,11 +134,17 @@ def _echo_written(written) -> None:
 # ---------------------------------------------------------------- list
 
 
-@cli.command("list")
+@cli.command("list", short_help="Topics, clinics and reading levels, with their names.")
 @format_option("json prints the same as JSON.")
 @pass_state
 def list_command(state: _State, output_format: str) -> None:
-    """Show the project's topics (with titles), clinics (with names) and reading levels."""
+    """Show the project's topics (with titles), clinics (with names) and reading levels.
+
+    \b
+    Examples:
+      handouts list
+      handouts list --format json
+    """
     from .commands.listing import inventory
 
     found = inventory(state.project)
@@ -153,7 +164,7 @@ def list_command(state: _State, output_format: str) -> None:
 # ---------------------------------------------------------------- render
 
 
-@cli.command()
+@cli.command(short_help="One handout: a topic for one clinic at one reading level.")
 @click.argument("topic")
 @click.option("--clinic", "clinic_id", help="Clinic id (a folder in templates/clinics). Needed when there are several.")
 @click.option("--level", help="Reading level id from handouts.yaml. Default: the project's default_level.")
@@ -167,6 +178,7 @@ def list_command(state: _State, output_format: str) -> None:
     help="File to write. Default: <output>/<clinic>/<topic>.<level>.<language>.pdf (or .html).",
 )
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF (to debug templates).")
+@mkdir_option
 @click.option(
     "--for",
     "for_name",
@@ -187,6 +199,7 @@ def render(
     level: str | None,
     output: Path | None,
     as_html: bool,
+    mkdir: bool,
     for_name: str | None,
     note: str | None,
     for_date: str | None,
@@ -199,9 +212,16 @@ def render(
 
     The handout is checked first, as 'handouts check' would; one with errors (such as
     text that reads above its level) is refused unless --ignore-check is given.
-    """
-    from .commands.render import personal_details, render_handout
 
+    \b
+    Examples:
+      handouts render endplate-sclerosis --clinic riverside-spine --level easy
+      handouts render endplate-sclerosis --clinic riverside-spine -o today/back.pdf --mkdir
+      handouts render endplate-sclerosis --clinic riverside-spine --for "A. Patient" -o copy.pdf
+    """
+    from .commands.render import check_output, personal_details, render_handout
+
+    check_output(output, as_html, mkdir)
     personal = personal_details(for_name, note, for_date)
     written = render_handout(
         state.project, topic, clinic_id, level, output, as_html, personal, thumbnail, pdf_variant, ignore_check, timeout
@@ -239,7 +259,7 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
-@cli.command()
+@cli.command(short_help="Every clinic × topic × level that is out of date.")
 @click.option("--clinic", "clinics", multiple=True, help="Only this clinic (repeatable).")
 @click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
 @click.option("--level", "levels", multiple=True, help="Only this reading level (repeatable).")
@@ -261,6 +281,11 @@ class _Progress:
 @thumbnail_option
 @variant_option
 @ignore_check_option
+@click.option(
+    "--allow-drafts",
+    is_flag=True,
+    help="Also build topics with status: draft (not medically reviewed); each page is marked as a draft.",
+)
 @pass_state
 def build(
     state: _State,
@@ -280,13 +305,21 @@ def build(
     thumbnail: bool,
     pdf_variant: str,
     ignore_check: bool,
+    allow_drafts: bool,
 ) -> None:
     """Build every clinic × topic × level that is out of date into the output folder.
 
     Writes <output>/<clinic>/<topic>.<level>.<language>.pdf and <output>/manifest.json.
     Unchanged handouts are skipped; a failing handout is reported and the others
     still build (exit code 1 at the end). Handouts that fail 'handouts check' are
-    refused unless --ignore-check is given.
+    refused unless --ignore-check is given; draft topics (not medically reviewed)
+    unless --allow-drafts is given.
+
+    \b
+    Examples:
+      handouts build
+      handouts build --clinic riverside-spine --level easy --jobs 4
+      handouts build --dry-run --prune
     """
     import time
 
@@ -300,6 +333,7 @@ def build(
         pdf_variant=pdf_variant,
         timeout=timeout,
         ignore_check=ignore_check,
+        allow_drafts=allow_drafts,
         scheduler=scheduler,
         thumbnails=thumbnail,
         **({"jobs": jobs} if jobs else {}),
@@ -375,7 +409,7 @@ def _print_report(report, project: Project, elapsed: float, quiet: bool) -> None
 # ---------------------------------------------------------------- packet
 
 
-@cli.command()
+@cli.command(short_help="Several topics in one PDF, with a cover and bookmarks.")
 @click.argument("topics", nargs=-1, required=True)
 @click.option("--clinic", "clinic_id", help="Clinic id. Needed when there are several.")
 @click.option("--level", help="Reading level id. Default: the project's default_level.")
@@ -390,6 +424,7 @@ def _print_report(report, project: Project, elapsed: float, quiet: bool) -> None
     help="PDF file to write.",
 )
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
+@mkdir_option
 @variant_option
 @timeout_option
 @ignore_check_option
@@ -401,6 +436,7 @@ def packet(
     level: str | None,
     output: Path,
     as_html: bool,
+    mkdir: bool,
     pdf_variant: str,
     timeout: float,
     ignore_check: bool,
@@ -409,9 +445,14 @@ def packet(
 
     The packet is one tagged document, so fonts are embedded once and "Page X of Y"
     counts the whole packet.
-    """
-    from .commands.render import render_packet
 
+    \b
+    Examples:
+      handouts packet endplate-sclerosis subchondral-sclerosis --clinic riverside-spine -o visit.pdf
+    """
+    from .commands.render import check_output, render_packet
+
+    check_output(output, as_html, mkdir)
     _echo_written(
         render_packet(
             state.project, list(topics), output, clinic_id, level, as_html, pdf_variant, ignore_check, timeout
@@ -422,12 +463,17 @@ def packet(
 # ---------------------------------------------------------------- export
 
 
-@cli.group()
+@cli.group(short_help="Export what was built for other systems (FHIR).")
 def export() -> None:
-    """Export what was built for other systems."""
+    """Export what was built for other systems.
+
+    \b
+    Examples:
+      handouts export fhir --base-url https://example.org/handouts
+    """
 
 
-@export.command("fhir")
+@export.command("fhir", short_help="FHIR R4 DocumentReference JSON for every PDF built.")
 @click.option("--embed", is_flag=True, help="Put each PDF in its DocumentReference (base64) instead of its address.")
 @click.option(
     "--base-url",
@@ -471,11 +517,16 @@ def export_fhir_command(
 # ---------------------------------------------------------------- check
 
 
-@cli.command()
+@cli.command(short_help="Every finding at once, and the measured reading grades.")
 @click.argument("topics", nargs=-1)
 @click.option("--clinic", "clinics", multiple=True, help="Only this clinic (repeatable).")
 @click.option("--level", "levels", multiple=True, help="Only this reading level (repeatable).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--layout",
+    is_flag=True,
+    help="Also lay out every handout as render would (writing nothing): page budget and the layout lint.",
+)
 @format_option("json prints the machine-readable report (schema: handouts/check-report.schema.json).")
 @pass_state
 def check(
@@ -484,16 +535,28 @@ def check(
     clinics: tuple[str, ...],
     levels: tuple[str, ...],
     strict: bool,
+    layout: bool,
     output_format: str,
 ) -> None:
     """Check content, clinics and templates; measure reading grades. Reports every finding at once.
 
     Exit code 0 when clean, 1 when errors were found (or warnings, with --strict),
     2 for usage or configuration errors. Finding codes (HL...) are listed in docs/reference/codes.md.
+
+    \b
+    Examples:
+      handouts check
+      handouts check endplate-sclerosis --level easy
+      handouts check --strict --format json
+      handouts check --layout
     """
     from .commands.check import check_error, run_check
 
     report = run_check(state.project, topics, clinics, levels)
+    if layout:
+        from .commands.proof import proof
+
+        proof(state.project, report, list(topics) or None, list(clinics) or None, list(levels) or None)
     if output_format == "json":
         _echo_json(report.as_json())
     else:
@@ -514,6 +577,7 @@ def _print_check(report) -> None:
         click.secho("\nReading grades (grade = higher of Flesch-Kincaid and SMOG)", bold=True)
         click.echo(
             f"  {'topic':<26} {'level':<10} {'grade':>5} {'max':>4} {'FK':>5} {'SMOG':>5} {'ease':>5} {'w/s':>5}"
+            f" {'unfam%':>6} {'long%':>6}"
         )
         for measured in report.measured:
             whole = measured.scores.whole
@@ -522,7 +586,8 @@ def _print_check(report) -> None:
                 f"  {measured.scores.topic:<26} {measured.scores.level:<10}"
                 f" {whole.grade:>5.1f} {measured.max_grade:>4g}"
                 f" {whole.flesch_kincaid_grade:>5.1f} {whole.smog_index:>5.1f} {whole.flesch_reading_ease:>5.0f}"
-                f" {whole.words_per_sentence:>5.1f}{mark}"
+                f" {whole.words_per_sentence:>5.1f} {measured.scores.shares.unfamiliar_percent:>6.1f}"
+                f" {measured.scores.shares.long_percent:>6.1f}{mark}"
             )
     click.echo("\n" + report.summary())
 
@@ -530,18 +595,22 @@ def _print_check(report) -> None:
 # ---------------------------------------------------------------- init
 
 
-@cli.command()
+@cli.command(short_help="Start a new project: config, a topic, a clinic, templates.")
 @click.argument("directory", type=click.Path(file_okay=False), callback=_as_path)
 def init(directory: Path) -> None:
     """Start a new project in DIRECTORY: config, one topic, one clinic and the templates.
 
-    The new project renders right away: cd DIRECTORY && handouts build
+    The new project renders right away: cd DIRECTORY && handouts build --allow-drafts
+
+    \b
+    Examples:
+      handouts init my-handouts
     """
     from .commands.init import init_project
 
     written = init_project(directory)
     click.echo(f"created a handouts project in {directory} ({len(written)} files)")
-    click.echo(f"next: cd {directory} && handouts build")
+    click.echo(f"next: cd {directory} && handouts check && handouts build --allow-drafts")
 
 
 # ---------------------------------------------------------------- entry point

@@ -59,9 +59,25 @@ _ALL = (
     Code("HL014", WARNING, "check", "`next_review` has passed"),
     Code("HL015", ERROR, "load", "a topic file or clinic folder name is not a safe id (`a-z`, `0-9`, `-`)"),
     # ---- readability
-    Code("HL101", ERROR, "check", "the whole handout reads above its level's `max_grade`"),
-    Code("HL102", WARNING, "check", "a section reads above its level's `max_grade`"),
+    Code("HL101", ERROR, "check", "the whole handout (everything a level prints) reads above its level's `max_grade`"),
+    Code(
+        "HL102",
+        WARNING,
+        "check",
+        "a section, or a short text (heading, glossary entry, caption, red flag, clinic text), reads above `max_grade`",
+    ),
     Code("HL103", WARNING, "check", "the measured grades do not rise from level to level (order of `levels`)"),
+    Code("HL104", ERROR, "check", "too many unfamiliar words: more than the level's `max_unfamiliar_percent`"),
+    Code("HL105", ERROR, "check", "too many long words (3+ syllables): more than `max_long_word_percent`"),
+    Code("HL106", ERROR, "render", "the handout has more pages than its level's `max_pages`"),
+    Code("HL107", ERROR, "build", "a draft topic (not medically reviewed): `build` needs `--allow-drafts`"),
+    # ---- layout (the finished pages, read back by the layout lint)
+    Code("HL501", WARNING, "layout", "a page other than the last is less than 70 % full"),
+    Code("HL502", WARNING, "layout", "a heading is the last line of a page"),
+    Code("HL503", WARNING, "layout", "a list is split over two pages with one item alone"),
+    Code("HL504", WARNING, "layout", "a word or web address is broken over two lines"),
+    Code("HL505", WARNING, "layout", "text smaller than the level's `min_font_pt` (12 pt by default)"),
+    Code("HL506", WARNING, "layout", "a raster logo or picture prints at under 150 pixels per inch"),
     # ---- plain language
     Code("HL201", WARNING, "check", "a sentence is longer than the level's `max_sentence_words`"),
     Code("HL202", WARNING, "check", "a list has more than 7 items"),
@@ -69,6 +85,7 @@ _ALL = (
     Code("HL204", WARNING, "check", "a word from the jargon list at a `plain_language` level has no glossary entry"),
     Code("HL205", WARNING, "check", '`when_to_get_help` is missing, or has no call to action ("call", "go to", …)'),
     Code("HL206", WARNING, "check", "`key_points` is missing"),
+    Code("HL207", WARNING, "check", "`self_care` is missing, or is not numbered steps"),
     # ---- branding
     Code(
         "HL301",

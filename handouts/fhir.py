@@ -101,7 +101,7 @@ def document_reference(
         "size": len(data),
         "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(),  # FHIR defines the hash as SHA-1
         "title": entry.title,
-        "creation": entry.reviewed,
+        "creation": entry.updated,
     }
     if embed:
         attachment["data"] = base64.b64encode(data).decode()
@@ -113,10 +113,10 @@ def document_reference(
         "id": document_id,
         "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{document_id}"}],
         "status": "current",
-        "docStatus": "final",
+        "docStatus": "preliminary" if entry.status == "draft" else "final",
         "type": {"coding": [LOINC_EDUCATION_NOTE], "text": "Patient education handout"},
         "category": [CATEGORY],
-        "date": f"{entry.reviewed}T00:00:00Z",
+        "date": f"{entry.updated}T00:00:00Z",
         "custodian": {"reference": custodian or f"#{CONTAINED_ID}", "display": clinic.name},
         "description": entry.title,
         "content": [{"attachment": attachment}],

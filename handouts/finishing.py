@@ -120,15 +120,23 @@ def list_bodies(pdf) -> None:
         # Marked-content ids stay where the ParentTree says they are.
         labels = [kid for kid in kids if isinstance(kid, int) or _object(pdf, kid).get("S") == "/Lbl"]
         rest = [kid for kid in kids if kid not in labels]
-        if not rest or any(_object(pdf, kid).get("S") == "/LBody" for kid in rest):
+        bodies = [kid for kid in rest if _object(pdf, kid).get("S") == "/LBody"]
+        if not rest or rest == bodies:
             continue
-        body = pydyf.Dictionary({"Type": "/StructElem", "S": "/LBody", "K": pydyf.Array(rest), "P": item.reference})
-        if "Pg" in item:
-            body["Pg"] = item["Pg"]
-        pdf.add_object(body)
-        for kid in rest:
+        others = [kid for kid in rest if kid not in bodies]
+        if bodies:  # WeasyPrint made a body, but left a block link (a source's address) beside it
+            body = _object(pdf, bodies[0])
+            body["K"] = pydyf.Array([*body.get("K", []), *others])
+        else:
+            body = pydyf.Dictionary(
+                {"Type": "/StructElem", "S": "/LBody", "K": pydyf.Array(others), "P": item.reference}
+            )
+            if "Pg" in item:
+                body["Pg"] = item["Pg"]
+            pdf.add_object(body)
+        for kid in others:
             _object(pdf, kid)["P"] = body.reference
-        item["K"] = pydyf.Array([*labels, body.reference])
+        item["K"] = pydyf.Array([*labels, *(bodies[:1] or [body.reference]), *bodies[1:]])
 
 
 def figure_boxes_in_user_space(pdf) -> None:

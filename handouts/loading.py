@@ -6,141 +6,53 @@ in one :class:`ConfigError`, so an author fixes them in one pass, not one per ru
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from . import markup, schema
+from . import schema
 from .errors import ConfigError, Diagnostic, UsageError
-from .inputs import KIB, PROJECT_FILE_LIMIT, Limits, read_bytes
-from .models import (
-    ALL_SECTIONS,
-    DEFAULT_HEADINGS,
-    PAPER_SIZES,
-    Clinic,
-    Contact,
-    Level,
-    Position,
-    Project,
-    Section,
-    Source,
-    Text,
-    Topic,
+from .fields import (
+    LANGUAGE,
+    SLUG,
+    SLUG_RULE,
+    WEBSITE,
+    Fields,
+    boolean,
+    check_id,
+    did_you_mean,
+    key_positions,
+    number,
 )
+from .inputs import KIB, PROJECT_FILE_LIMIT, Limits, read_bytes
+from .models import LEVEL_RULES, PAPER_SIZES, SEVERITIES, Clinic, Contact, Level, Project, Topic
+from .topics import load_topic
 from .yamlstrict import Located, Map, Seq, Str, read_yaml
 
+__all__ = ["SLUG", "SLUG_RULE", "check_id", "load_all", "load_clinic", "load_project", "load_topic"]
+
 PROJECT_FILE = "handouts.yaml"
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,24}[0-9]$")
-WEBSITE = re.compile(r"^https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[/?#][^\s]*)?$")
+EMERGENCY = re.compile(r"^\+?[0-9][0-9 ]{1,14}$")
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 
 
-class _Checker:
-    """Collects problems for one file while reading its mappings."""
-
-    def __init__(self, shown_as: str):
-        self.shown_as = shown_as
-        self.problems: list[Diagnostic] = []
-
-    def error(self, at: Located | None, message: str, code: str = "HL002") -> None:
-        line, column = (at.line, at.column) if at is not None else (0, 0)
-        self.error_at(line, column, message, code)
-
-    def error_at(self, line: int, column: int, message: str, code: str = "HL002") -> None:
-        self.problems.append(Diagnostic(self.shown_as, line, column, message, code=code))
-
-    def error_in_text(self, text: Str, line_offset: int, message: str) -> None:
-        """A problem inside a (multi-line) text: the line is exact, the column is not known."""
-        self.error_at(text.line + line_offset, 0, message, "HL003")
-
-    def mapping(self, value: object, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> Map | None:
-        """Check ``value`` is a mapping with only ``allowed`` keys and all ``required`` ones."""
-        if not isinstance(value, Map):
-            self.error(value if isinstance(value, Located) else None, f"{what}: expected a mapping of keys to values")
-            return None
-        allowed = list(allowed)
-        for key in value:
-            if key not in allowed:
-                line, column = value.key_positions[key]
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of: {', '.join(allowed)}"
-                self.error_at(line, column, f"{what}: unknown key {key!r}{suggestion}")
-        for key in required:
-            if key not in value:
-                self.error(value, f"{what}: missing required key {key!r}")
-        return value
-
-    def text(self, mapping: Map, key: str, what: str, required: bool = True, code: str = "HL002") -> Str | None:
-        """A non-empty string value, or None (with an error if it was required)."""
-        value = mapping.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, Str):
-            self.error(value, f"{what}.{key}: expected text")
-            return None
-        if not value.strip():
-            if required:
-                hint = " (an unquoted # starts a YAML comment: put the value in quotes)" if key in _HASH_KEYS else ""
-                self.error(value, f"{what}.{key}: must not be empty{hint}", code)
-            return None
-        return value
-
-    def matching(
-        self, mapping: Map, key: str, what: str, pattern: re.Pattern, example: str, code: str = "HL002"
-    ) -> str:
-        value = self.text(mapping, key, what, code=code)
-        if value is not None and not pattern.match(value):
-            self.error(value, f"{what}.{key}: {value!r} is not valid; expected something like {example}", code)
-        return str(value or "")
-
-    def date(self, mapping: Map, key: str, what: str) -> dt.date | None:
-        value = self.text(mapping, key, what)
-        if value is None:
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            self.error(value, f'{what}.{key}: {value!r} is not a date like "2026-11-01"')
-            return None
-
-    def markdown(self, value: Str, what: str) -> Text:
-        for issue in markup.find_issues(value):
-            self.error_in_text(value, issue.line_offset, f"{what}: {issue.message}")
-        return Text(str(value), position_of(value))
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise ConfigError(diagnostics=self.problems)
-
-
-_HASH_KEYS = {"primary", "accent"}
-
-
-def position_of(value: Located) -> Position:
-    """Where a YAML value came from."""
-    return Position(value.path, value.line, value.column)
-
-
-def _positions(mapping: Map, shown_as: str, nested: tuple[str, ...] = ()) -> dict[str, Position]:
-    """Key positions: top-level keys by name, keys of the ``nested`` mappings as ``outer.inner``."""
-    positions = {key: Position(shown_as, *where) for key, where in mapping.key_positions.items()}
-    for outer in nested:
-        inner = mapping.get(outer)
-        if isinstance(inner, Map):
-            positions.update({f"{outer}.{key}": Position(shown_as, *w) for key, w in inner.key_positions.items()})
-    return positions
-
-
 # ---------------------------------------------------------------- project
+
+
+def given_project_root(folder: Path) -> Path:
+    """The folder named by ``--project``, if it holds ``handouts.yaml``; the error names the folder."""
+    if not folder.is_dir():
+        raise UsageError(f"--project {folder}: no such folder")
+    if not (folder / PROJECT_FILE).is_file():
+        raise UsageError(
+            f"--project {folder}: no {PROJECT_FILE} in that folder; run 'handouts init {folder}' to start one"
+        )
+    return folder.resolve()
 
 
 def find_project_root(start: Path) -> Path:
@@ -155,7 +67,7 @@ def find_project_root(start: Path) -> Path:
 def load_project(root: Path) -> Project:
     """Read ``handouts.yaml`` in ``root``."""
     root = root.resolve()
-    check = _Checker(PROJECT_FILE)
+    check = Fields(PROJECT_FILE)
     data = read_yaml(root / PROJECT_FILE, PROJECT_FILE, PROJECT_FILE_LIMIT, root)
     check.mapping(data, "project", schema.PROJECT.names, schema.PROJECT.required)
     levels = _load_levels(check, data.get("levels"))
@@ -183,7 +95,7 @@ def load_project(root: Path) -> Project:
     )
 
 
-def _project_folder(check: _Checker, root: Path, data: Map, key: str) -> Path:
+def _project_folder(check: Fields, root: Path, data: Map, key: str) -> Path:
     value = check.text(data, key, "project", required=False) or key
     folder = (root / value).resolve()
     if not folder.is_relative_to(root):
@@ -192,7 +104,7 @@ def _project_folder(check: _Checker, root: Path, data: Map, key: str) -> Path:
     return folder
 
 
-def _dedicated_output(check: _Checker, root: Path, data: Map, folders: dict[str, Path]) -> None:
+def _dedicated_output(check: Fields, root: Path, data: Map, folders: dict[str, Path]) -> None:
     """The output folder is the build's own: not the project, nor content or templates, nor around them.
 
     A build deletes its temporary files and stale outputs there, so sharing a folder
@@ -221,7 +133,7 @@ def project_relative(root: Path, path: Path) -> str:
 LIMIT_KEYS = {"topic_kib": "topic", "clinic_kib": "clinic", "template_kib": "template", "image_kib": "image"}
 
 
-def _load_limits(check: _Checker, value: object) -> Limits:
+def _load_limits(check: Fields, value: object) -> Limits:
     """``limits:`` in KiB; each from 1 to 100,000."""
     if value is None:
         return Limits()
@@ -229,14 +141,14 @@ def _load_limits(check: _Checker, value: object) -> Limits:
     if mapping is None:
         return Limits()
     sizes = {
-        LIMIT_KEYS[key]: int(_number(check, mapping, key, "project.limits", 1, 100_000)) * KIB
+        LIMIT_KEYS[key]: int(number(check, mapping, key, "project.limits", 1, 100_000)) * KIB
         for key in LIMIT_KEYS
         if key in mapping
     }
     return replace(Limits(), **sizes)
 
 
-def _load_levels(check: _Checker, value: object) -> dict[str, Level]:
+def _load_levels(check: Fields, value: object) -> dict[str, Level]:
     levels: dict[str, Level] = {}
     mapping = check.mapping(value, "project.levels", ()) if not isinstance(value, Map) else value
     if mapping is None:
@@ -252,47 +164,46 @@ def _load_levels(check: _Checker, value: object) -> dict[str, Level]:
         if spec is None:
             continue
         label = check.text(spec, "label", what) or level_id
-        grade = _number(check, spec, "max_grade", what, 1, 20)
-        words = int(_number(check, spec, "max_sentence_words", what, 5, 60)) if "max_sentence_words" in spec else None
-        plain = _boolean(check, spec, "plain_language", what)
-        levels[level_id] = Level(level_id, str(label), grade, words, plain)
+        grade = number(check, spec, "max_grade", what, 1, 20)
+        words = int(number(check, spec, "max_sentence_words", what, 5, 60)) if "max_sentence_words" in spec else None
+        plain = boolean(check, spec, "plain_language", what)
+        levels[level_id] = Level(
+            level_id,
+            str(label),
+            grade,
+            words,
+            plain,
+            max_unfamiliar_percent=_optional(check, spec, "max_unfamiliar_percent", what, 0, 100),
+            max_long_word_percent=_optional(check, spec, "max_long_word_percent", what, 0, 100),
+            max_pages=int(number(check, spec, "max_pages", what, 1, 100)) if "max_pages" in spec else None,
+            min_font_pt=number(check, spec, "min_font_pt", what, 6, 72) if "min_font_pt" in spec else 12.0,
+            severities=_severities(check, spec.get("severity"), f"{what}.severity"),
+        )
     return levels
 
 
-def _number(check: _Checker, mapping: Map, key: str, what: str, low: float, high: float) -> float:
-    value = check.text(mapping, key, what)
-    try:
-        number = float(value) if value is not None else 0.0
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        check.error(value, f"{what}.{key}: {value!r} is not a number")
-        return low
-    if value is not None and not low <= number <= high:
-        check.error(value, f"{what}.{key}: {number:g} is outside {low:g}–{high:g}")
-    return number
+def _optional(check: Fields, spec: Map, key: str, what: str, low: float, high: float) -> float | None:
+    return number(check, spec, key, what, low, high) if key in spec else None
 
 
-def _boolean(check: _Checker, mapping: Map, key: str, what: str) -> bool:
-    value = check.text(mapping, key, what, required=False)
+def _severities(check: Fields, value: object, what: str) -> dict[str, str]:
+    """``severity:`` of a level: rule name → error, warning or off."""
     if value is None:
-        return False
-    if value not in ("true", "false"):
-        check.error(value, f"{what}.{key}: write true or false, not {value!r}")
-    return value == "true"
+        return {}
+    mapping = check.mapping(value, what, LEVEL_RULES)
+    if mapping is None:
+        return {}
+    found = {}
+    for rule in mapping:
+        text = check.text(mapping, rule, what)
+        if text is not None and text not in SEVERITIES:
+            check.error(text, f"{what}.{rule}: {text!r} is not one of: {', '.join(SEVERITIES)}")
+        elif text is not None:
+            found[rule] = str(text)
+    return found
 
 
 # ---------------------------------------------------------------- ids
-
-
-def check_id(kind: str, value: str) -> str:
-    """Refuse ids that are not safe slugs (they become file names)."""
-    if not SLUG.match(value):
-        raise UsageError(f"{kind} id {value!r} is not valid: {SLUG_RULE}")
-    return value
-
-
-SLUG_RULE = "use lower-case letters, digits and '-' only"
 
 
 def select_ids(kind: str, wanted: Iterable[str] | None, available: list[str]) -> list[str]:
@@ -301,7 +212,7 @@ def select_ids(kind: str, wanted: Iterable[str] | None, available: list[str]) ->
     for item in wanted:
         check_id(kind, item)
         if item not in available:
-            raise UsageError(f"no {kind} {item!r}; available: {', '.join(available) or 'none'}")
+            raise UsageError(f"no {kind} {item!r}{did_you_mean(item, available)}")
     return wanted or available
 
 
@@ -317,125 +228,6 @@ def clinic_ids(project: Project) -> list[str]:
     return sorted(path.parent.name for path in project.clinics_dir.glob("*/clinic.yaml"))
 
 
-# ---------------------------------------------------------------- topics
-
-
-def load_topic(project: Project, topic_id: str) -> Topic:
-    """Read and validate ``content/<topic_id>.yaml``."""
-    check_id("topic", topic_id)
-    path = project.content_dir / f"{topic_id}.yaml"
-    if not path.exists() and not path.is_symlink():
-        raise UsageError(f"no topic {topic_id!r}: {project.relative(path)} does not exist (try 'handouts list')")
-    shown_as = project.relative(path)
-    check = _Checker(shown_as)
-    data = read_yaml(path, shown_as, project.limits.topic, project.content_dir)
-    check.mapping(data, "topic", schema.TOPIC.names, schema.TOPIC.required)
-    levels = list(project.levels)
-    titles = _per_level_plain(check, data, "title", levels)
-    language = check.matching(data, "language", "topic", LANGUAGE, '"en" or "th"')
-    reviewed = check.date(data, "reviewed", "topic")
-    next_review = check.date(data, "next_review", "topic") if "next_review" in data else None
-    reviewer = check.text(data, "reviewer", "topic")
-    sources = _load_sources(check, data.get("sources", Seq()))
-    glossary = _load_glossary(check, data.get("glossary", Map()))
-    headings = _load_headings(check, data.get("headings", Map()))
-    sections = _load_sections(check, data.get("sections"), levels, headings)
-    check.raise_if_any()
-    return Topic(
-        id=topic_id,
-        path=path,
-        titles=titles,
-        language=language,
-        reviewed=reviewed or dt.date(1970, 1, 1),
-        next_review=next_review,
-        reviewer=str(reviewer),
-        sources=sources,
-        glossary=glossary,
-        sections=sections,
-        positions=_positions(data, shown_as, ("glossary", "sections")),
-    )
-
-
-def _per_level_plain(check: _Checker, data: Map, key: str, levels: list[str]) -> dict[str, str]:
-    value = data.get(key)
-    if isinstance(value, Map):
-        check.mapping(value, f"topic.{key}", levels, levels)
-        return {level: str(check.text(value, level, f"topic.{key}") or "") for level in levels if level in value}
-    text = check.text(data, key, "topic")
-    return {level: str(text or "") for level in levels}
-
-
-def _load_sources(check: _Checker, value: object) -> tuple[Source, ...]:
-    if not isinstance(value, Seq):
-        check.error(value if isinstance(value, Located) else None, "topic.sources: expected a list")
-        return ()
-    sources = []
-    for index, item in enumerate(value):
-        what = f"topic.sources[{index}]"
-        item = check.mapping(item, what, schema.SOURCE.names, schema.SOURCE.required)
-        if item is None:
-            continue
-        title = check.text(item, "title", what)
-        url = check.matching(item, "url", what, WEBSITE, '"https://medlineplus.gov/..."', "HL013")
-        sources.append(Source(str(title or ""), url))
-    return tuple(sources)
-
-
-def _load_glossary(check: _Checker, value: object) -> dict[str, str]:
-    mapping = check.mapping(value, "topic.glossary", ()) if not isinstance(value, Map) else value
-    if mapping is None:
-        return {}
-    return {term: str(check.text(mapping, term, "topic.glossary") or "") for term in mapping}
-
-
-def _load_headings(check: _Checker, value: object) -> dict[str, str]:
-    mapping = check.mapping(value, "topic.headings", ALL_SECTIONS)
-    if mapping is None:
-        return dict(DEFAULT_HEADINGS)
-    headings = dict(DEFAULT_HEADINGS)
-    for key in mapping:
-        if key in headings:
-            headings[key] = str(check.text(mapping, key, "topic.headings") or headings[key])
-    return headings
-
-
-def _load_sections(check: _Checker, value: object, levels: list[str], headings: dict[str, str]) -> dict[str, Section]:
-    mapping = check.mapping(value, "topic.sections", schema.SECTIONS.names, schema.SECTIONS.required)
-    if mapping is None:
-        return {}
-    sections = {}
-    for section_id in ALL_SECTIONS:
-        if section_id not in mapping:
-            continue
-        what = f"sections.{section_id}"
-        texts = _section_texts(check, mapping, section_id, what, levels)
-        sections[section_id] = Section(section_id, headings[section_id], texts)
-    return sections
-
-
-def _section_texts(check: _Checker, sections: Map, section_id: str, what: str, levels: list[str]) -> dict[str, Text]:
-    value = sections[section_id]
-    if isinstance(value, Str):
-        if not check.text(sections, section_id, "topic.sections"):
-            return {}
-        text = check.markdown(value, what)
-        return {level: text for level in levels}
-    per_level = check.mapping(value, what, levels)
-    if per_level is None:
-        return {}
-    texts = {}
-    for level in levels:
-        if level not in per_level:
-            check.error(
-                per_level, f"{what}: no text for level {level!r} (give every level, or one text for all)", "HL004"
-            )
-            continue
-        text = check.text(per_level, level, what)
-        if text is not None:
-            texts[level] = check.markdown(text, f"{what}.{level}")
-    return texts
-
-
 # ---------------------------------------------------------------- clinics
 
 
@@ -445,9 +237,10 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
     folder = project.clinics_dir / clinic_id
     path = folder / "clinic.yaml"
     if not path.exists() and not path.is_symlink():
-        raise UsageError(f"no clinic {clinic_id!r}: {project.relative(path)} does not exist (try 'handouts list')")
+        where = project.relative(project.clinics_dir)
+        raise UsageError(f"no clinic {clinic_id!r} in {where}/{did_you_mean(clinic_id, clinic_ids(project))}")
     shown_as = project.relative(path)
-    check = _Checker(shown_as)
+    check = Fields(shown_as)
     data = read_yaml(path, shown_as, project.limits.clinic, folder)
     check.mapping(data, "clinic", schema.CLINIC.names, schema.CLINIC.required)
     name = str(check.text(data, "name", "clinic") or "")
@@ -479,11 +272,12 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
         contact=contact,
         disclaimer=str(disclaimer),
         about=str(about or ""),
-        positions=_positions(data, shown_as, ("colors", "contact")),
+        logo_has_name=boolean(check, data, "logo_has_name", "clinic"),
+        positions=key_positions(data, shown_as, ("colors", "contact")),
     )
 
 
-def _clinic_logo(check: _Checker, data: Map, folder: Path, limit: int) -> Path:
+def _clinic_logo(check: Fields, data: Map, folder: Path, limit: int) -> Path:
     value = check.text(data, "logo", "clinic", code="HL010")
     if value is None:
         return folder
@@ -511,19 +305,20 @@ def _clinic_logo(check: _Checker, data: Map, folder: Path, limit: int) -> Path:
 _MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",), ".svg": (b"<svg", b"<?xml")}
 
 
-def _clinic_contact(check: _Checker, value: object) -> Contact:
+def _clinic_contact(check: Fields, value: object) -> Contact:
     contact = check.mapping(value, "clinic.contact", schema.CONTACT.names, schema.CONTACT.required)
     if contact is None:
-        return Contact(phone="")
+        return Contact(phone="", emergency="")
     patterns = {
         "phone": (PHONE, '"+1 555 0100"'),
+        "emergency": (EMERGENCY, '"911", "999", "112" or "1669"'),
         "website": (WEBSITE, '"https://example.org"'),
         "email": (EMAIL, '"info@example.org"'),
     }
     found = {
         key: check.matching(contact, key, "clinic.contact", pattern, example, "HL304")
         for key, (pattern, example) in patterns.items()
-        if key in contact or key == "phone"
+        if key in contact or key in ("phone", "emergency")
     }
     address = check.text(contact, "address", "clinic.contact", required=False)
     return Contact(address=str(address or ""), **found)

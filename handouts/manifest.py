@@ -20,7 +20,7 @@ from .errors import Diagnostic
 from .outfolder import inside, write_atomic
 
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class Entry:
     sha256: str
     input_key: str
     title: str
-    reviewed: str
+    updated: str
+    status: str
     reading_grade: float | None
     thumbnail: str | None
 
@@ -50,6 +51,8 @@ def read_manifest(output_dir: Path, ignored: list[Diagnostic] | None = None) -> 
         if path.is_symlink():
             raise ValueError("a symbolic link")
         data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("manifest_version") != MANIFEST_VERSION:
+            return {}  # another version's manifest: everything rebuilds
         items = data["outputs"]
         if not isinstance(items, list):
             raise TypeError("outputs is not a list")

@@ -88,6 +88,11 @@ def to_html(text: str) -> str:
     return _PARSER.renderer.render(tokens, _PARSER.options, {})
 
 
+def inline_html(text: str) -> str:
+    """One short text (a red flag, a plan item, a main message) as inline HTML: no paragraph around it."""
+    return _PARSER.renderInline(" ".join(text.split()))
+
+
 @dataclass(frozen=True)
 class Block:
     """A paragraph or list item as plain text, with the line it starts on (from the text's first line)."""
@@ -107,7 +112,11 @@ def to_blocks(text: str) -> tuple[Block, ...]:
     for token in _PARSER.parse(text):
         if token.type != "inline":
             continue
-        plain = "".join(child.content for child in _walk(token.children or []) if child.type == "text")
+        plain = "".join(
+            child.content if child.type == "text" else " "
+            for child in _walk(token.children or [])
+            if child.type in ("text", "softbreak", "hardbreak")
+        )
         plain = " ".join(plain.split())
         if not plain:
             continue

@@ -19,17 +19,30 @@ ALL_SECTIONS = REQUIRED_SECTIONS + OPTIONAL_SECTIONS
 DEFAULT_HEADINGS = {
     "what_it_is": "What is it?",
     "causes": "What causes it?",
-    "symptoms": "Symptoms",
+    "symptoms": "Signs",
     "treatment": "Treatment",
-    "outlook": "Outlook",
-    "when_to_get_help": "When to get help",
+    "outlook": "What to expect",
+    "when_to_get_help": "When to call us",
     "key_points": "Key points",
-    "questions_to_ask": "Questions to ask your care team",
-    "self_care": "Looking after yourself",
+    "questions_to_ask": "Questions to ask",
+    "self_care": "What you can do",
 }
 
 # Sections printed in the body, in this order; key_points and when_to_get_help are boxes.
 BODY_ORDER = ("what_it_is", "causes", "symptoms", "treatment", "self_care", "outlook", "questions_to_ask")
+
+STATUSES = ("draft", "reviewed")
+SEVERITIES = ("error", "warning", "off")
+# Rules whose severity a level sets (``severity:`` in handouts.yaml), by name, with their codes.
+LEVEL_RULES = {
+    "section_grade": "HL102",
+    "unfamiliar_words": "HL104",
+    "long_words": "HL105",
+    "pages": "HL106",
+    "sentence_length": "HL201",
+    "numbers": "HL203",
+    "jargon": "HL204",
+}
 
 PAPER_SIZES = ("letter", "a4")
 
@@ -52,6 +65,18 @@ class Level:
     max_grade: float
     max_sentence_words: int | None = None
     plain_language: bool = False  # no percentages; jargon needs a glossary entry
+    max_unfamiliar_percent: float | None = None  # words off the familiar-word list
+    max_long_word_percent: float | None = None  # words of three syllables or more
+    max_pages: int | None = None
+    min_font_pt: float = 12.0  # the layout lint's smallest text, page furniture included
+    severities: dict[str, str] = field(default_factory=dict, compare=False)  # rule name → error|warning|off
+
+    def severity(self, code: str, default: str) -> str:
+        """The severity this level gives ``code`` (one of :data:`LEVEL_RULES`), else ``default``."""
+        for rule, rule_code in LEVEL_RULES.items():
+            if rule_code == code and rule in self.severities:
+                return self.severities[rule]
+        return default
 
 
 @dataclass(frozen=True)
@@ -102,7 +127,36 @@ class Source:
     """A source the topic's text comes from."""
 
     title: str
-    url: str
+    url: str = ""
+    site: str = ""
+
+
+@dataclass(frozen=True)
+class Review:
+    """A medical review that happened: who (with credentials) and when."""
+
+    reviewer: str
+    credentials: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A sign that needs help now, and why it matters (one short clause)."""
+
+    sign: Text
+    why: Text
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A picture in the topic's own folder, placed after a section's text."""
+
+    path: Path
+    section: str
+    alt: dict[str, Text]  # level id → alt text
+    caption: dict[str, Text]  # level id → caption (may be empty)
+    levels: tuple[str, ...]  # the levels that print it
 
 
 @dataclass(frozen=True)
@@ -113,13 +167,25 @@ class Topic:
     path: Path
     titles: dict[str, str]  # level id → title (same for all unless given per level)
     language: str
-    reviewed: dt.date
+    status: str  # draft | reviewed
+    updated: dt.date  # when the text last changed: the PDF's creation date
     next_review: dt.date | None
-    reviewer: str
+    review: Review | None  # only when status is reviewed
     sources: tuple[Source, ...]
-    glossary: dict[str, str]
+    glossary: dict[str, dict[str, Text]]  # term → level id → definition
     sections: dict[str, Section]
+    synonyms: tuple[str, ...] = ()
+    main_message: dict[str, Text] = field(default_factory=dict)  # level id → the one sentence to remember
+    red_flags: dict[str, tuple[RedFlag, ...]] = field(default_factory=dict)  # level id → flags
+    figures: tuple[Figure, ...] = ()
+    my_plan: dict[str, tuple[Text, ...]] = field(default_factory=dict)  # level id → plan items
+    headings: dict[str, Text] = field(default_factory=dict)  # section id → the topic's own heading
     positions: dict[str, Position] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_draft(self) -> bool:
+        """Not medically reviewed."""
+        return self.status != "reviewed"
 
 
 @dataclass(frozen=True)
@@ -127,6 +193,7 @@ class Contact:
     """How patients reach a clinic."""
 
     phone: str
+    emergency: str = ""  # the local emergency number (911, 999, 112, 1669 ...)
     website: str = ""
     address: str = ""
     email: str = ""
@@ -148,6 +215,7 @@ class Clinic:
     contact: Contact
     disclaimer: str
     about: str = ""
+    logo_has_name: bool = False  # the logo shows the clinic's name: the masthead does not repeat it
     positions: dict[str, Position] = field(default_factory=dict, compare=False)
 
 

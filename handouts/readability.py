@@ -5,12 +5,18 @@ SMOG), computed over words, sentences and syllables from :mod:`lexicon`; the
 tests compare them with textstat, a second implementation. Nothing is
 downloaded, and the syllable table loads in milliseconds.
 
-What is measured: every section's text at the level (headings left out), each
-paragraph and list item ending a sentence (see :func:`markup.to_blocks`). The
-gated **grade** of a whole handout is the higher of Flesch-Kincaid and SMOG (no
-formula may say it is too hard). SMOG is McLaughlin's formula with his
-normalisation to 30 sentences, which is what his conversion table does for
-shorter texts.
+What is measured: everything a reader of the level reads (:func:`passages`): the
+title, the main message, every section, headings, red flags, the plan, figure alt
+texts and captions, and the glossary definitions; each paragraph, list item and
+short text ends a sentence (see :func:`markup.to_blocks`). The gated **grade** of
+a text is the higher of Flesch-Kincaid and SMOG (no formula may say it is too
+hard). SMOG is McLaughlin's formula with his normalisation to 30 sentences, which
+is what his conversion table does for shorter texts.
+
+Two word-level measures cannot be lowered by chopping sentences: the share of
+words off the familiar-word list (Dale-Chall's 3,000 words, with their endings;
+glossary terms, the title and synonyms count as familiar because the handout
+explains them) and the share of long words (three syllables or more).
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import math
 from dataclasses import dataclass
 
 from . import lexicon, markup
-from .models import Topic
+from .models import Position, Text, Topic
+from .views import printed_text
 
 
 @dataclass(frozen=True)
@@ -79,21 +86,129 @@ def score(texts: list[str]) -> Scores:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """One printed piece of text: a paragraph, list item, heading, definition, caption, red flag ...
+
+    ``unit`` names where it belongs (``sections.causes``, ``glossary``, ``headings`` ...);
+    ``short`` marks a text that stands alone (a heading, a definition): it is also
+    measured on its own, so one hard definition cannot hide among easy ones.
+    """
+
+    unit: str
+    text: str
+    position: Position
+    short: bool = False
+
+
+def _blocks(unit: str, text: Text, short: bool = False) -> list[Passage]:
+    """The paragraphs and list items of a Markdown text, each at its own line."""
+    at = text.position
+    return [
+        Passage(unit, block.text, Position(at.path, at.line + block.line_offset if at.line else 0), short)
+        for block in markup.to_blocks(text.markdown)
+    ]
+
+
+def passages(topic: Topic, level: str) -> list[Passage]:
+    """Everything of ``topic`` a reader of ``level`` reads, in print order."""
+    title_at = topic.positions.get("title", Position(str(topic.path)))
+    found = [Passage("title", topic.titles[level] + ".", title_at)]
+    if level in topic.main_message:
+        found += _blocks("main_message", topic.main_message[level], True)
+    for flag in topic.red_flags.get(level, ()):
+        sign = Text(f"{flag.sign.markdown.rstrip('.')}: {flag.why.markdown}", flag.sign.position)
+        found += _blocks("red_flags", sign, True)
+    for section_id, section in topic.sections.items():
+        heading = topic.headings.get(section_id, Text(section.heading, Position("")))
+        if heading.position.line:
+            found += _blocks("headings", heading, True)
+        found += _blocks(f"sections.{section_id}", section.for_level(level))
+    for figure in topic.figures:
+        if level in figure.levels:
+            found += _blocks("figures", figure.alt[level], True)
+            if level in figure.caption:
+                found += _blocks("figures", figure.caption[level], True)
+    for item in topic.my_plan.get(level, ()):
+        found += _blocks("my_plan", item, True)
+    printed = printed_text(topic, level)
+    for term, meanings in topic.glossary.items():
+        if level in meanings and markup.term_is_used(term, printed):
+            found += _blocks("glossary", meanings[level], True)
+    return found
+
+
+def known_words(topic: Topic) -> frozenset[str]:
+    """Words the handout itself explains or names: glossary terms, the title, synonyms."""
+    names = [*topic.glossary, *topic.titles.values(), *topic.synonyms]
+    return frozenset(word.lower() for name in names for word in lexicon.words(name))
+
+
+@dataclass(frozen=True)
+class WordShares:
+    """How many words are unfamiliar or long, as percentages, with the unfamiliar ones (most frequent first)."""
+
+    words: int
+    unfamiliar_percent: float
+    long_percent: float
+    unfamiliar: tuple[str, ...]
+
+
+def word_shares(texts: list[str], known: frozenset[str] = frozenset(), language: str = "en") -> WordShares:
+    """The share of words off the familiar list and of words of three syllables or more (numbers left out)."""
+    counted = unfamiliar = long = 0
+    misses: dict[str, int] = {}
+    for text in texts:
+        for sentence in lexicon.sentences(text):
+            for index, word in enumerate(lexicon.words(sentence)):
+                if word[:1].isdigit():
+                    continue
+                counted += 1
+                long += lexicon.syllables(word) >= 3
+                proper = index > 0 and word[:1].isupper() and not word.isupper()  # a name, as Dale-Chall allows
+                if not proper and not lexicon.is_familiar(word, known, language):
+                    unfamiliar += 1
+                    misses[word.lower()] = misses.get(word.lower(), 0) + 1
+    if not counted:
+        return WordShares(0, 0.0, 0.0, ())
+    ranked = tuple(sorted(misses, key=lambda w: (-misses[w], w)))
+    return WordShares(counted, 100 * unfamiliar / counted, 100 * long / counted, ranked)
+
+
+@dataclass(frozen=True)
 class LevelScores:
-    """One topic at one level: the whole handout and each section."""
+    """One topic at one level: the whole handout, each unit (section, glossary, headings ...) and word shares."""
 
     topic: str
     level: str
     whole: Scores
     sections: dict[str, Scores]
+    shares: WordShares
+    passages: tuple[Passage, ...]
 
 
 def measure(topic: Topic, level: str) -> LevelScores:
-    """Score the text a reader of ``level`` gets."""
-    per_section: dict[str, Scores] = {}
-    everything: list[str] = []
-    for section_id, section in topic.sections.items():
-        texts = [block.text for block in markup.to_blocks(section.for_level(level).markdown)]
-        per_section[section_id] = score(texts)
-        everything.extend(texts)
-    return LevelScores(topic.id, level, score(everything), per_section)
+    """Score everything a reader of ``level`` reads."""
+    found = passages(topic, level)
+    units: dict[str, list[str]] = {}
+    for passage in found:
+        units.setdefault(passage.unit, []).append(passage.text)
+    everything = [passage.text for passage in found]
+    return LevelScores(
+        topic.id,
+        level,
+        score(everything),
+        {unit: score(texts) for unit, texts in units.items()},
+        word_shares(everything, known_words(topic), topic.language),
+        tuple(found),
+    )
+
+
+def hardest_sentence(texts: list[Passage]) -> tuple[Passage, str, float] | None:
+    """The passage and sentence with the highest Flesch-Kincaid grade among ``texts`` (None when there is none)."""
+    best = None
+    for passage in texts:
+        for sentence in lexicon.sentences(passage.text):
+            grade = score([sentence]).flesch_kincaid_grade
+            if best is None or grade > best[2]:
+                best = (passage, sentence, grade)
+    return best

@@ -27,6 +27,7 @@ from .defaults import DEFAULT_VARIANT, PDF_VARIANTS
 from .errors import ConfigError, Diagnostic, RenderError
 from .finishing import finish
 from .inputs import read_bytes
+from .layout import LayoutFinding, lint
 from .models import Clinic, Project
 from .templates import BASE_STYLESHEET, Confinement, Document, Printable, Templates, clinic_css, stylesheet_files
 from .views import Personal
@@ -97,7 +98,9 @@ class Rendered:
     data: bytes
     pages: int
     title: str
-    reviewed: str  # the date printed as reviewed (ISO), recorded in the manifest
+    updated: str  # the date the text last changed (ISO), recorded in the manifest
+    status: str  # draft | reviewed
+    layout: tuple[LayoutFinding, ...] = ()  # what the layout lint found on the pages
 
 
 class ImageCache(dict):
@@ -233,5 +236,12 @@ class Renderer:
                 link[0] == "attachment" for p in laid_out.pages for link in p.links
             ):
                 raise document.error("HL402", "file attachments are not allowed in a handout")
+            if document.max_pages and len(laid_out.pages) > document.max_pages:
+                message = (
+                    f"{len(laid_out.pages)} pages; its level's budget is {document.max_pages} (max_pages):"
+                    " write less, or use --ignore-check to make it anyway"
+                )
+                raise document.error("HL106", message)
+            layout = tuple(lint(laid_out.pages, document.min_font_pt))
             data = laid_out.write_pdf(finisher=finisher, **options)
-            return Rendered(data, len(laid_out.pages), document.title, document.reviewed)
+            return Rendered(data, len(laid_out.pages), document.title, document.updated, document.status, layout)

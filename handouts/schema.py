@@ -80,6 +80,39 @@ LEVEL = Mapping(
         Key("max_grade", "Highest reading grade the level's text may measure (1–20).", True, "6"),
         Key("max_sentence_words", "Longer sentences are reported (HL201), 5–60.", False, "15"),
         Key("plain_language", "`true` turns on the number and jargon rules (HL203, HL204).", False, "true"),
+        Key(
+            "max_unfamiliar_percent",
+            "Highest share of words off the familiar-word list (Dale-Chall), in % (HL104).",
+            False,
+            "12",
+        ),
+        Key("max_long_word_percent", "Highest share of words of three syllables or more, in % (HL105).", False, "10"),
+        Key(
+            "max_pages", "Page budget of one handout, checked after layout by `render` and `build` (HL106).", False, "2"
+        ),
+        Key("min_font_pt", "Smallest text the layout lint accepts, in points (HL505). Default 12.", False, "12"),
+        Key(
+            "severity",
+            "Severity of each rule at this level: `error`, `warning` or `off` (see *Severity*).",
+            False,
+            "{sentence_length: error}",
+        ),
+    ),
+)
+
+SEVERITY = Mapping(
+    "Severity",
+    "`handouts.yaml` → `levels.<id>.severity` (each `error`, `warning` or `off`; errors stop a build)",
+    (
+        Key("section_grade", "A section or a short text reads above `max_grade` (HL102). Default: warning.", False),
+        Key("unfamiliar_words", "Too many unfamiliar words (HL104). Default: error.", False),
+        Key("long_words", "Too many long words (HL105). Default: error.", False),
+        Key("pages", "More pages than `max_pages` (HL106). Default: error.", False),
+        Key("sentence_length", "A sentence longer than `max_sentence_words` (HL201). Default: warning.", False),
+        Key(
+            "numbers", "Percentages, fractions, decimals at a `plain_language` level (HL203). Default: warning.", False
+        ),
+        Key("jargon", "A jargon word with no glossary entry (HL204). Default: warning.", False),
     ),
 )
 
@@ -88,24 +121,58 @@ TOPIC = Mapping(
     "`content/<topic>.yaml`",
     (
         Key("title", "The handout's title: one text, or one per level.", True, "Endplate sclerosis"),
+        Key("synonyms", "Other names a reader or a search may use; a list of texts.", False, '["Modic changes"]'),
         Key("language", "BCP-47 language of the text; the PDF's `/Lang`.", True, "en"),
         Key(
-            "reviewed",
-            "Date of the medical review (`YYYY-MM-DD`); printed, and the PDF's creation date.",
+            "status",
+            "`draft` (printed on every page as not medically reviewed; `build` needs `--allow-drafts`)"
+            " or `reviewed` (needs `review`).",
             True,
-            '"2026-11-01"',
+            "draft",
         ),
+        Key("updated", "Date the text last changed (`YYYY-MM-DD`); printed, and the PDF's creation date.", True),
         Key(
             "next_review",
-            "Date by which the text is reviewed again; `check` warns once it has passed (HL014).",
+            "Date by which the text is reviewed again; printed; `check` warns once it has passed (HL014).",
             False,
             '"2027-11-01"',
         ),
-        Key("reviewer", "Who did the medical review; printed.", True, "Spine care editorial team"),
-        Key("sources", "Where the text comes from: a list of `{title, url}` (https only).", False),
-        Key("glossary", "Terms explained in plain words, printed as “Words to know” when a level uses them.", False),
+        Key(
+            "review", "The medical review that happened: `{reviewer, credentials, date}`; only with `reviewed`.", False
+        ),
+        Key("sources", "What the text was written from: a list of `{title, site, url}` (url https only).", False),
+        Key("main_message", "The one sentence to remember, printed first: one text, or one per level.", True),
+        Key(
+            "glossary",
+            "Terms explained in plain words, printed as “Words to know” when a level uses them; a definition is"
+            " one text or one per level.",
+            False,
+        ),
+        Key(
+            "red_flags",
+            "Signs that need help now, each `{sign, why}`, printed on page 1 with the emergency number:"
+            " one list, or one per level.",
+            True,
+        ),
+        Key(
+            "figures",
+            "Pictures in `content/<topic>/`: a list of `{file, section, alt, caption, levels}`; alt and caption"
+            " are one text or one per level.",
+            False,
+        ),
+        Key("my_plan", "Things the reader plans to do, printed with tick boxes: one list, or one per level.", False),
         Key("headings", "The topic's own heading for a section, by section id.", False),
         Key("sections", "The text: one Markdown text per section, or one per level (see *Sections*).", True),
+    ),
+)
+
+REVIEW = Mapping(
+    "Review",
+    "`content/<topic>.yaml` → `review`",
+    (
+        Key("reviewer", "The name of the person who reviewed the text.", True, "Dr. Ana Silva"),
+        Key("credentials", "Their qualifications.", True, "MD, spine surgeon"),
+        Key("date", "When the review happened.", True, '"2026-11-01"'),
     ),
 )
 
@@ -118,10 +185,10 @@ SECTIONS = Mapping(
         Key("symptoms", "What the reader may notice.", True),
         Key("treatment", "How it is treated.", True),
         Key("outlook", "What can change and what cannot.", True),
-        Key("when_to_get_help", "When to contact the clinic; printed in a box with the clinic's phone.", False),
+        Key("when_to_get_help", "When to call the clinic (not an emergency); printed with the clinic's phone.", False),
         Key("key_points", "A short list printed in a box near the top.", False),
         Key("questions_to_ask", "Questions the reader may ask the care team.", False),
-        Key("self_care", "What the reader can do.", False),
+        Key("self_care", "What the reader can do: numbered steps, with amounts where they apply.", False),
     ),
 )
 
@@ -130,7 +197,29 @@ SOURCE = Mapping(
     "`content/<topic>.yaml` → `sources[]`",
     (
         Key("title", "Title of the source, printed.", True),
-        Key("url", "Its address; `https://` only.", True),
+        Key("site", "Who publishes it, printed.", False, "MedlinePlus"),
+        Key("url", "Its address; `https://` only.", False),
+    ),
+)
+
+RED_FLAG = Mapping(
+    "Red flag",
+    "`content/<topic>.yaml` → `red_flags[]`",
+    (
+        Key("sign", "What the reader notices, in plain words.", True, "New weakness in your legs"),
+        Key("why", "Why it matters: one short clause.", True, "a nerve may be badly pinched"),
+    ),
+)
+
+FIGURE = Mapping(
+    "Figure",
+    "`content/<topic>.yaml` → `figures[]`",
+    (
+        Key("file", "An SVG, PNG or JPEG in `content/<topic>/`.", True, "spine.svg"),
+        Key("section", "The section it is printed after.", True, "what_it_is"),
+        Key("alt", "What the picture shows, for readers who cannot see it: one text or one per level.", True),
+        Key("caption", "Printed under the picture: one text or one per level.", False),
+        Key("levels", "Only these levels print it. Default: every level.", False, "[easy, standard]"),
     ),
 )
 
@@ -141,6 +230,7 @@ CLINIC = Mapping(
         Key("name", "The clinic's name, printed in the header and footer.", True, "Riverside Spine Center"),
         Key("logo", "SVG, PNG or JPEG file inside the clinic's folder.", True, "logo.svg"),
         Key("logo_alt", "Alt text of the logo. Default: “<name> logo”.", False),
+        Key("logo_has_name", "`true` when the logo shows the clinic's name: the masthead leaves it out.", False),
         Key(
             "colors",
             "`{primary, accent}` hex colours in quotes; primary is used for text and checked for contrast.",
@@ -160,6 +250,12 @@ CONTACT = Mapping(
     "`clinic.yaml` → `contact`",
     (
         Key("phone", "Printed in the footer and the help box.", True, '"+1 555 0100"'),
+        Key(
+            "emergency",
+            "The local emergency number, printed in the “Get help now” box on page 1.",
+            True,
+            '"911"',
+        ),
         Key("website", "`https://` address.", False),
         Key("address", "Postal address.", False),
         Key("email", "E-mail address.", False),
@@ -180,7 +276,7 @@ COLORS = Mapping(
     ),
 )
 
-ALL = (PROJECT, LIMITS, LEVEL, TOPIC, SECTIONS, SOURCE, CLINIC, CONTACT, COLORS)
+ALL = (PROJECT, LIMITS, LEVEL, SEVERITY, TOPIC, REVIEW, SECTIONS, SOURCE, RED_FLAG, FIGURE, CLINIC, CONTACT, COLORS)
 
 
 def markdown_reference() -> str:

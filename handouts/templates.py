@@ -163,25 +163,25 @@ def clinic_css(clinic: Clinic) -> str:
     )
 
 
-def document_dates(reviewed: dt.date) -> tuple[str, str]:
+def document_dates(updated: dt.date) -> tuple[str, str]:
     """Creation and modification dates: never the clock.
 
-    The creation date is the content's date (its review date); the modification date
+    The creation date is the content's date (when its text last changed); the modification date
     is ``SOURCE_DATE_EPOCH`` when that is set and later, else the creation date again,
     so a file is never modified before it was created.
     """
-    created = reviewed.isoformat()
+    created = updated.isoformat()
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-        if moment.date() > reviewed:
+        if moment.date() > updated:
             return created, moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return created, created
 
 
 def metadata(item: Printable) -> dict[str, str]:
     """What goes into the PDF's document information and XMP: never patient data."""
-    created, modified = document_dates(item.reviewed)
+    created, modified = document_dates(item.updated)
     if isinstance(item, Packet):
         titles = ", ".join(handout.title for handout in item.handouts)
         description, keywords = f"Patient information packet: {titles}", f"{titles}, patient education"
@@ -195,6 +195,15 @@ def metadata(item: Printable) -> dict[str, str]:
         "created": created,
         "modified": modified,
     }
+
+
+def page_budget(item: Printable, personal: Personal | None = None) -> int | None:
+    """The pages a handout may take when its level enforces ``max_pages`` as an error (not for packets
+    or personalised copies, whose extra pages are the reader's own)."""
+    if isinstance(item, Packet) or personal is not None:
+        return None
+    level = item.level
+    return level.max_pages if level.severity("HL106", "error") == "error" else None
 
 
 def describe(item: Printable) -> str:
@@ -225,10 +234,13 @@ class Document:
     html: str
     clinic: Clinic
     title: str
-    reviewed: str
+    updated: str
     name: str  # ``topic × clinic × level``, for messages
     source: str  # the file problems are reported against
     topics: tuple[str, ...] = ()  # whose assets (``content/<topic>/``) it may use
+    status: str = "draft"  # draft | reviewed (a packet is a draft if any topic is)
+    max_pages: int | None = None  # the level's page budget, checked after layout
+    min_font_pt: float = 12.0  # the layout lint's smallest text
 
     def error(self, code: str, message: str) -> RenderError:
         """A :class:`RenderError` about this document."""
@@ -293,10 +305,13 @@ class Templates:
             self.html(item, personal),
             item.clinic,
             item.document_title,
-            item.reviewed.isoformat(),
+            item.updated.isoformat(),
             describe(item),
             source_file(self.project, item),
             tuple(h.topic.id for h in item.handouts) if isinstance(item, Packet) else (item.topic.id,),
+            "draft" if item.is_draft else "reviewed",
+            page_budget(item, personal),
+            item.level.min_font_pt,
         )
 
     def _template_line(self, error: BaseException) -> tuple[str, int] | None:

@@ -8,21 +8,31 @@ into HTML by :mod:`markup` (raw HTML refused at load time) and wrapped in
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
 from . import markup
-from .models import BODY_ORDER, Clinic, Level, Project, Topic
+from .models import BODY_ORDER, Clinic, Figure, Level, Project, Review, Topic
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """A picture as printed: its file (as a URL), alt text and caption."""
+
+    src: str
+    alt: str
+    caption: str
 
 
 @dataclass(frozen=True)
 class SectionView:
-    """A section as printed: its heading and its HTML (already safe)."""
+    """A section as printed: its heading, its HTML (already safe) and the pictures after it."""
 
     id: str
     heading: str
     html: Markup
+    figures: tuple[FigureView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,14 @@ class GlossaryEntry:
 
     term: str
     meaning: str
+
+
+@dataclass(frozen=True)
+class RedFlagView:
+    """A sign that needs help now, and why (inline HTML, already safe)."""
+
+    sign: Markup
+    why: Markup
 
 
 @dataclass(frozen=True)
@@ -46,7 +64,10 @@ class Handout:
     when_to_get_help: SectionView | None
     body: tuple[SectionView, ...]
     glossary: tuple[GlossaryEntry, ...]
-    reviewed: dt.date
+    updated: dt.date
+    main_message: Markup = field(default_factory=Markup)
+    red_flags: tuple[RedFlagView, ...] = ()
+    my_plan: tuple[Markup, ...] = ()
 
     @property
     def document_title(self) -> str:
@@ -54,9 +75,29 @@ class Handout:
         return f"{self.title} ({self.level.label})"
 
     @property
-    def reviewed_text(self) -> str:
-        """The review date as printed."""
-        return long_date(self.reviewed)
+    def is_draft(self) -> bool:
+        """Not medically reviewed: printed on every page."""
+        return self.topic.is_draft
+
+    @property
+    def review(self) -> Review | None:
+        """The review that happened (None for a draft)."""
+        return self.topic.review
+
+    @property
+    def updated_text(self) -> str:
+        """The date the text last changed, as printed."""
+        return long_date(self.updated)
+
+    @property
+    def review_text(self) -> str:
+        """The review date as printed ('' for a draft)."""
+        return long_date(self.topic.review.date) if self.topic.review else ""
+
+    @property
+    def next_review_text(self) -> str:
+        """The next review date as printed ('' when none is set)."""
+        return long_date(self.topic.next_review) if self.topic.next_review else ""
 
 
 def long_date(date: dt.date) -> str:
@@ -100,21 +141,30 @@ class Packet:
         return f"Patient information packet: {titles} ({self.level.label})"
 
     @property
-    def reviewed(self) -> dt.date:
-        """The latest review date of its topics."""
-        return max(handout.reviewed for handout in self.handouts)
+    def updated(self) -> dt.date:
+        """The latest date any of its topics changed."""
+        return max(handout.updated for handout in self.handouts)
+
+    @property
+    def is_draft(self) -> bool:
+        """Any of its topics not medically reviewed."""
+        return any(handout.is_draft for handout in self.handouts)
 
 
 def handout_view(project: Project, topic: Topic, clinic: Clinic, level_id: str) -> Handout:
     """Pick the level's texts, render them, and keep the glossary terms that are used."""
     level = project.levels[level_id]
+    figures = [figure for figure in topic.figures if level_id in figure.levels]
     views = {
         section_id: SectionView(
-            section_id, section.heading, Markup(markup.to_html(section.for_level(level_id).markdown))
+            section_id,
+            section.heading,
+            Markup(markup.to_html(section.for_level(level_id).markdown)),
+            tuple(_figure_view(f, level_id) for f in figures if f.section == section_id),
         )
         for section_id, section in topic.sections.items()
     }
-    used_text = " ".join(section.for_level(level_id).markdown for section in topic.sections.values())
+    main = topic.main_message.get(level_id)
     return Handout(
         topic=topic,
         clinic=clinic,
@@ -124,11 +174,40 @@ def handout_view(project: Project, topic: Topic, clinic: Clinic, level_id: str) 
         key_points=views.get("key_points"),
         when_to_get_help=views.get("when_to_get_help"),
         body=tuple(views[section_id] for section_id in BODY_ORDER if section_id in views),
-        glossary=_used_glossary(topic.glossary, used_text),
-        reviewed=topic.reviewed,
+        glossary=_used_glossary(topic, level_id),
+        updated=topic.updated,
+        main_message=Markup(markup.inline_html(main.markdown)) if main else Markup(),
+        red_flags=tuple(
+            RedFlagView(Markup(markup.inline_html(f.sign.markdown)), Markup(markup.inline_html(f.why.markdown)))
+            for f in topic.red_flags.get(level_id, ())
+        ),
+        my_plan=tuple(Markup(markup.inline_html(item.markdown)) for item in topic.my_plan.get(level_id, ())),
     )
 
 
-def _used_glossary(glossary: dict[str, str], text: str) -> tuple[GlossaryEntry, ...]:
-    entries = [GlossaryEntry(term, meaning) for term, meaning in glossary.items() if markup.term_is_used(term, text)]
+def printed_text(topic: Topic, level_id: str) -> str:
+    """Everything of the topic a reader of ``level_id`` reads (to find which glossary terms are used)."""
+    parts = [section.for_level(level_id).markdown for section in topic.sections.values()]
+    if level_id in topic.main_message:
+        parts.append(topic.main_message[level_id].markdown)
+    parts += [f"{flag.sign.markdown} {flag.why.markdown}" for flag in topic.red_flags.get(level_id, ())]
+    parts += [item.markdown for item in topic.my_plan.get(level_id, ())]
+    for figure in topic.figures:
+        if level_id in figure.levels:
+            parts += [text.markdown for text in (figure.alt.get(level_id), figure.caption.get(level_id)) if text]
+    return "\n".join(parts)
+
+
+def _figure_view(figure: Figure, level_id: str) -> FigureView:
+    caption = figure.caption.get(level_id)
+    return FigureView(figure.path.as_uri(), figure.alt[level_id].markdown, caption.markdown if caption else "")
+
+
+def _used_glossary(topic: Topic, level_id: str) -> tuple[GlossaryEntry, ...]:
+    text = printed_text(topic, level_id)
+    entries = [
+        GlossaryEntry(term, meanings[level_id].markdown)
+        for term, meanings in topic.glossary.items()
+        if level_id in meanings and markup.term_is_used(term, text)
+    ]
     return tuple(sorted(entries, key=lambda entry: entry.term.lower()))

@@ -68,7 +68,7 @@ def built_samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every sample handout, built once per test session (read-only for tests)."""
     root = copy_project(tmp_path_factory.mktemp("samples") / "project")
     project = loading.load_project(root)
-    report = build(project, plan(project), BuildOptions(jobs=2))
+    report = build(project, plan(project), BuildOptions(jobs=2, allow_drafts=True))
     assert report.ok, report.failed
     return project.output_dir
 

@@ -7,8 +7,12 @@ from pathlib import Path
 MINIMAL_TOPIC = """\
 title: Test topic
 language: en
-reviewed: "2026-11-01"
-reviewer: "Test team"
+status: draft
+updated: "2026-11-01"
+main_message: "Tests are fine."
+red_flags:
+  - sign: "A test is on fire"
+    why: "fire spreads"
 sections:
   what_it_is: "It is a test."
   causes: "Tests cause it."
@@ -64,5 +68,8 @@ GOOD_TOPIC = MINIMAL_TOPIC.replace(
     - Most tests pass.
   when_to_get_help: |
     Call your care team if a test hurts.
+  self_care: |
+    1. Rest for 10 minutes.
+    2. Drink water.
 """,
 )

@@ -31,23 +31,23 @@ def test_minimal_topic_is_valid(project_dir: Path) -> None:
 
 
 def test_duplicate_key(project_dir: Path) -> None:
-    text = MINIMAL_TOPIC + 'reviewer: "Someone else"\n'
+    text = MINIMAL_TOPIC + "status: reviewed\n"
     message = topic_error(project_dir, text)
-    first = line_of(text, "reviewer:")
+    first = line_of(text, "status:")
     assert (
         f"{TOPIC_FILE}:{len(text.splitlines())}:1: error HL001: "
-        f"duplicate key 'reviewer' (first defined on line {first})" in message
+        f"duplicate key 'status' (first defined on line {first})" in message
     )
 
 
 def test_unknown_key_with_suggestion(project_dir: Path) -> None:
-    text = MINIMAL_TOPIC.replace("reviewer:", "reviewr:")
+    text = MINIMAL_TOPIC.replace("updated:", "updatd:")
     message = topic_error(project_dir, text)
     assert (
-        f"{TOPIC_FILE}:{line_of(text, 'reviewr')}:1: error HL002: "
-        "topic: unknown key 'reviewr'; did you mean 'reviewer'?" in message
+        f"{TOPIC_FILE}:{line_of(text, 'updatd')}:1: error HL002: "
+        "topic: unknown key 'updatd'; did you mean 'updated'?" in message
     )
-    assert "missing required key 'reviewer'" in message  # all problems at once
+    assert "missing required key 'updated'" in message  # all problems at once
 
 
 def test_missing_required_section(project_dir: Path) -> None:
@@ -103,14 +103,14 @@ def test_scalars_stay_strings(project_dir: Path) -> None:
     write_topic(project_dir, text)
     topic = loading.load_topic(loading.load_project(project_dir), "test-topic")
     assert topic.titles["easy"] == "NO"
-    assert topic.reviewed.isoformat() == "2026-11-01"
+    assert topic.updated.isoformat() == "2026-11-01"
 
 
 def test_bad_date(project_dir: Path) -> None:
     text = MINIMAL_TOPIC.replace('"2026-11-01"', '"1 Nov 2026"')
     message = topic_error(project_dir, text)
     assert (
-        f"{TOPIC_FILE}:{line_of(text, 'reviewed:')}:11: error HL002: topic.reviewed: '1 Nov 2026' is not a date"
+        f"{TOPIC_FILE}:{line_of(text, 'updated:')}:10: error HL002: topic.updated: '1 Nov 2026' is not a date"
         in message
     )
 
@@ -155,14 +155,14 @@ def test_unsafe_topic_id(project_dir: Path, capsys: pytest.CaptureFixture, topic
 
 
 def test_cli_reports_located_error_and_writes_nothing(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
-    text = MINIMAL_TOPIC + 'reviewer: "Someone else"\n'
+    text = MINIMAL_TOPIC + "status: reviewed\n"
     write_topic(project_dir, text)
     target = project_dir / "out" / "handout.pdf"
     with pytest.raises(SystemExit) as exited:
-        main(["render", "test-topic", "--clinic", "riverside-spine", "-o", str(target)])
+        main(["render", "test-topic", "--clinic", "riverside-spine", "-o", str(target), "--mkdir"])
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert f"{TOPIC_FILE}:{len(text.splitlines())}:1: error HL001: duplicate key 'reviewer'" in err
+    assert f"{TOPIC_FILE}:{len(text.splitlines())}:1: error HL001: duplicate key 'status'" in err
     assert "Traceback" not in err
     assert files_under(project_dir / "out") == []
     assert files_under(project_dir / "output") == []
@@ -177,7 +177,7 @@ def test_template_cannot_fetch_outside_project(project_dir: Path, capsys: pytest
     write_topic(project_dir, MINIMAL_TOPIC)
     target = project_dir / "out" / "handout.pdf"
     with pytest.raises(SystemExit) as exited:
-        main(["render", "test-topic", "--clinic", "riverside-spine", "-o", str(target)])
+        main(["render", "test-topic", "--clinic", "riverside-spine", "-o", str(target), "--mkdir"])
     assert exited.value.code == 1
     err = capsys.readouterr().err
     assert "refused to fetch" in err and "error HL402" in err
@@ -212,7 +212,8 @@ def test_weasyprint_warning_fails_the_handout_hl403(project_dir: Path, capsys: p
 def test_unwritable_output_is_one_clear_line_hl407(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
     (project_dir / "a-file").write_text("not a folder")
     target = project_dir / "a-file" / "x.pdf"
-    code, out, err = run_cli(capsys, "render", "endplate-sclerosis", "--clinic", "riverside-spine", "-o", str(target))
+    argv = ["render", "endplate-sclerosis", "--clinic", "riverside-spine", "-o", str(target), "--mkdir"]
+    code, out, err = run_cli(capsys, *argv, "--ignore-check")
     assert code == 1
     assert err.strip() == f"{target}: error HL407: cannot write: {project_dir / 'a-file'} is not a folder"
     assert "Traceback" not in out + err

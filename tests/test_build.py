@@ -25,7 +25,7 @@ LEVEL = ["--level", "easy"]
 
 
 def build_json(capsys, *argv: str) -> tuple[int, dict]:
-    code, out, err = run_cli(capsys, "build", "--format", "json", "--jobs", "1", *argv)
+    code, out, err = run_cli(capsys, "build", "--allow-drafts", "--format", "json", "--jobs", "1", *argv)
     return code, (json.loads(out) if out.strip() else {"error": err})
 
 
@@ -92,7 +92,7 @@ def test_incremental_rebuilds_exactly_what_changed(project_dir: Path, capsys: py
 
 
 def test_dry_run_writes_nothing(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
-    code, out, _ = run_cli(capsys, "build", "--dry-run", *LEVEL)
+    code, out, _ = run_cli(capsys, "build", "--allow-drafts", "--dry-run", *LEVEL)
     assert code == 0
     assert "would build  riverside-spine/endplate-sclerosis.easy.en.pdf" in out
     assert "4 to build, 0 up to date" in out
@@ -120,11 +120,11 @@ def test_stale_outputs_reported_then_pruned(project_dir: Path, capsys: pytest.Ca
 
 @pytest.mark.expect_weasyprint_warnings
 def test_one_bad_handout_never_stops_the_others(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
-    write_topic(project_dir, GOOD_TOPIC + 'reviewer: "again"\n', topic_id="broken-topic")
+    write_topic(project_dir, GOOD_TOPIC + "status: draft\n", topic_id="broken-topic")
     override = project_dir / "templates" / "clinics" / "bangkok-regenerative" / "partials" / "title.html"
     override.parent.mkdir(parents=True)
     override.write_text('<h1>{{ handout.title }}</h1><img src="clinics/nope.png" alt="A missing picture">\n')
-    code, _, err = run_cli(capsys, "build", "--jobs", "2", *LEVEL)
+    code, _, err = run_cli(capsys, "build", "--allow-drafts", "--jobs", "2", *LEVEL)
     assert code == 1
     assert "failed: topic broken-topic" in err and "content/broken-topic.yaml:" in err
     assert "failed: bangkok-regenerative/endplate-sclerosis.easy" in err and "nope.png" in err
@@ -170,6 +170,7 @@ def test_a_handout_that_hangs_is_stopped(project_dir: Path, capsys: pytest.Captu
     code, _, err = run_cli(
         capsys,
         "build",
+        "--allow-drafts",
         "--topic",
         "test-topic",
         "--clinic",
@@ -198,10 +199,10 @@ def test_second_build_is_locked_out(project_dir: Path, capsys: pytest.CaptureFix
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         held.write("handouts build (pid 4242)")
         held.flush()
-        code, _, err = run_cli(capsys, "build", *LEVEL)
+        code, _, err = run_cli(capsys, "build", "--allow-drafts", *LEVEL)
     assert code == 75
     assert "is locked by handouts build (pid 4242)" in err
-    assert run_cli(capsys, "build", *LEVEL, "--jobs", "1")[0] == 0  # released with its holder
+    assert run_cli(capsys, "build", "--allow-drafts", *LEVEL, "--jobs", "1")[0] == 0  # released with its holder
 
 
 # ---------------------------------------------------------------- shards and manifest
@@ -220,11 +221,11 @@ def test_manifest_shape_and_determinism(tmp_path: Path, capsys: pytest.CaptureFi
     for name in ("one", "two"):
         root = copy_project(tmp_path / name)
         monkeypatch.chdir(root)
-        assert run_cli(capsys, "build", *LEVEL, "--jobs", "2")[0] == 0
+        assert run_cli(capsys, "build", "--allow-drafts", *LEVEL, "--jobs", "2")[0] == 0
         outputs.append(root / "output")
     assert (outputs[0] / "manifest.json").read_bytes() == (outputs[1] / "manifest.json").read_bytes()
     document = manifest(outputs[0])
-    assert document["manifest_version"] == 1
+    assert document["manifest_version"] == 2
     paths = [entry["path"] for entry in document["outputs"]]
     assert paths == sorted(paths) and len(paths) == 4
     for entry in document["outputs"]:
@@ -239,7 +240,8 @@ def test_manifest_shape_and_determinism(tmp_path: Path, capsys: pytest.CaptureFi
             "sha256",
             "input_key",
             "title",
-            "reviewed",
+            "updated",
+            "status",
             "reading_grade",
             "thumbnail",
         }
@@ -261,7 +263,7 @@ def run_build_process(project: Path, *argv: str, crash_at: int | None = None) ->
     if crash_at is not None:
         environment[outfolder.CRASH_VARIABLE] = str(crash_at)
     result = subprocess.run(
-        [sys.executable, "-m", "handouts", "build", "--jobs", "1", "--quiet", *argv],
+        [sys.executable, "-m", "handouts", "build", "--allow-drafts", "--jobs", "1", "--quiet", *argv],
         cwd=project,
         env=environment,
         capture_output=True,
@@ -338,7 +340,7 @@ def test_kill_at_every_write_point_then_resume(tmp_path: Path, scenario: str, fu
 
 def test_ctrl_c_stops_cleanly(project_dir: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "handouts", "build", "--jobs", "2"],
+        [sys.executable, "-m", "handouts", "build", "--allow-drafts", "--jobs", "2"],
         cwd=project_dir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -364,11 +366,11 @@ def test_dask_cluster_build_equals_local_build(tmp_path: Path, capsys: pytest.Ca
     distributed = pytest.importorskip("distributed")
     local_root = copy_project(tmp_path / "local")
     monkeypatch.chdir(local_root)
-    assert run_cli(capsys, "build", *LEVEL, "--jobs", "1")[0] == 0
+    assert run_cli(capsys, "build", "--allow-drafts", *LEVEL, "--jobs", "1")[0] == 0
     dask_root = copy_project(tmp_path / "dask")
     monkeypatch.chdir(dask_root)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        code, _, err = run_cli(capsys, "build", *LEVEL, "--scheduler", cluster.scheduler_address)
+        code, _, err = run_cli(capsys, "build", "--allow-drafts", *LEVEL, "--scheduler", cluster.scheduler_address)
         assert code == 0, err
     assert snapshot(dask_root / "output") == snapshot(local_root / "output")
 
@@ -378,6 +380,6 @@ def test_unreachable_scheduler_is_a_usage_error(project_dir: Path, capsys: pytes
     from handouts import workers
 
     monkeypatch.setattr(workers, "SCHEDULER_TIMEOUT", "1s")
-    code, _, err = run_cli(capsys, "build", *LEVEL, "--scheduler", "tcp://127.0.0.1:9")
+    code, _, err = run_cli(capsys, "build", "--allow-drafts", *LEVEL, "--scheduler", "tcp://127.0.0.1:9")
     assert code == 2
     assert "cannot reach the Dask scheduler" in err

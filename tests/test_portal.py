@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from handouts.thumbnails import THUMBNAIL_WIDTH
 
-from .helpers import GOOD_TOPIC, files_under, run_cli, write_topic
+from .helpers import GOOD_TOPIC, files_under, line_of, run_cli, write_topic
 from .pdfcheck import read_facts
 
 TOPIC, CLINIC = "endplate-sclerosis", "riverside-spine"
@@ -56,11 +56,11 @@ def test_document_without_language_fails(project_dir: Path, capsys) -> None:
 def test_metadata(built_samples: Path) -> None:
     reader = PdfReader(built_samples / CLINIC / f"{TOPIC}.detailed.en.pdf")
     info = reader.metadata
-    assert info["/Title"] == "Endplate sclerosis (Detailed)"
+    assert info["/Title"] == "Endplate sclerosis (Full detail)"
     assert info["/Author"] == "Riverside Spine Center"
     assert info["/Subject"] == "Patient information: Endplate sclerosis"
-    assert "Endplate sclerosis" in info["/Keywords"] and "Detailed" in info["/Keywords"]
-    assert info["/CreationDate"].startswith("D:20261101")  # the review date, not the clock
+    assert "Endplate sclerosis" in info["/Keywords"] and "Full detail" in info["/Keywords"]
+    assert info["/CreationDate"].startswith("D:20261122")  # the date the text changed, not the clock
     assert str(reader.trailer["/Root"]["/Lang"]) == "en"
 
 
@@ -71,7 +71,7 @@ def test_fhir_export_validates_with_a_fhir_library(project_dir: Path, capsys) ->
     from fhir.resources.R4B.bundle import Bundle
     from fhir.resources.R4B.documentreference import DocumentReference
 
-    assert run_cli(capsys, "build", "--level", "easy", "--jobs", "2", "--fhir")[0] == 0
+    assert run_cli(capsys, "build", "--allow-drafts", "--level", "easy", "--jobs", "2", "--fhir")[0] == 0
     output = project_dir / "output"
     manifest = json.loads((output / "manifest.json").read_text())["outputs"]
     for entry in manifest:
@@ -83,8 +83,8 @@ def test_fhir_export_validates_with_a_fhir_library(project_dir: Path, capsys) ->
         assert attachment["hash"] == base64.b64encode(hashlib.sha1(data).digest()).decode()
         assert attachment["size"] == len(data) == entry["bytes"]
         assert attachment["contentType"] == "application/pdf" and attachment["language"] == "en"
-        assert attachment["title"] == entry["title"] and attachment["creation"] == "2026-11-01"
-        assert document["status"] == "current" and document["docStatus"] == "final"
+        assert attachment["title"] == entry["title"] and attachment["creation"] == "2026-11-22"
+        assert document["status"] == "current" and document["docStatus"] == "preliminary"  # the samples are drafts
         assert document["type"]["coding"][0]["code"] == "34895-3"
         assert "subject" not in document  # a generic handout is about no patient
         custodian = document["custodian"]["reference"]  # resolves on its own: a contained Organization
@@ -106,7 +106,7 @@ def test_fhir_transaction_bundle_with_absolute_urls(project_dir: Path, capsys) -
     from fhir.resources.R4B.bundle import Bundle
     from fhir.resources.R4B.documentreference import DocumentReference
 
-    assert run_cli(capsys, "build", "--clinic", CLINIC, "--level", "easy", "--jobs", "1")[0] == 0
+    assert run_cli(capsys, "build", "--allow-drafts", "--clinic", CLINIC, "--level", "easy", "--jobs", "1")[0] == 0
     argv = ["export", "fhir", "--base-url", "https://example.org/handouts/", "--bundle", "transaction"]
     assert run_cli(capsys, *argv)[0] == 0
     output = project_dir / "output"
@@ -132,7 +132,12 @@ def test_fhir_transaction_bundle_with_absolute_urls(project_dir: Path, capsys) -
 def test_fhir_embed(project_dir: Path, capsys, tmp_path: Path) -> None:
     from fhir.resources.R4B.documentreference import DocumentReference
 
-    assert run_cli(capsys, "build", "--clinic", CLINIC, "--topic", TOPIC, "--level", "easy", "--jobs", "1")[0] == 0
+    assert (
+        run_cli(
+            capsys, "build", "--allow-drafts", "--clinic", CLINIC, "--topic", TOPIC, "--level", "easy", "--jobs", "1"
+        )[0]
+        == 0
+    )
     assert run_cli(capsys, "export", "fhir", "--embed", "-o", str(tmp_path / "fhir"))[0] == 0
     document = json.loads((tmp_path / "fhir" / CLINIC / f"{TOPIC}.easy.en.json").read_text())
     DocumentReference.model_validate(document)
@@ -183,12 +188,13 @@ def test_packet_gate_and_usage(project_dir: Path, capsys) -> None:
     code, _, err = run_cli(capsys, "packet", "--clinic", CLINIC, "-o", "p.pdf")
     assert code == 2 and "Missing argument 'TOPICS...'" in err
     hard = "Subchondral osteosclerosis necessitates comprehensive multidisciplinary radiographic evaluation."
-    write_topic(project_dir, GOOD_TOPIC.replace('what_it_is: "It is a test."', f'what_it_is: "{hard}"'))
+    text = GOOD_TOPIC.replace('what_it_is: "It is a test."', f'what_it_is: "{hard}"')
+    write_topic(project_dir, text)
     argv = ["packet", TOPIC, "test-topic", "--clinic", CLINIC, "--level", "easy", "-o", "p.pdf"]
     code, _, err = run_cli(capsys, *argv)
     assert code == 1
     assert "packet × riverside-spine × easy: refused: it does not pass 'handouts check'" in err
-    assert "content/test-topic.yaml:1:1: error HL101" in err
+    assert f"content/test-topic.yaml:{line_of(text, hard)}: error HL101" in err  # at the hardest sentence
     assert not (project_dir / "p.pdf").exists()
     assert run_cli(capsys, *argv, "--ignore-check")[0] == 0
     assert (project_dir / "p.pdf").read_bytes().startswith(b"%PDF-")
@@ -214,7 +220,12 @@ def test_personal_options_are_checked(project_dir: Path, capsys, extra: list[str
 
 
 def test_thumbnails_beside_pdfs_and_in_manifest(project_dir: Path, capsys) -> None:
-    assert run_cli(capsys, "build", "--clinic", CLINIC, "--level", "easy", "--jobs", "1", "--thumbnail")[0] == 0
+    assert (
+        run_cli(capsys, "build", "--allow-drafts", "--clinic", CLINIC, "--level", "easy", "--jobs", "1", "--thumbnail")[
+            0
+        ]
+        == 0
+    )
     output = project_dir / "output"
     for entry in json.loads((output / "manifest.json").read_text())["outputs"]:
         assert entry["thumbnail"] == entry["path"][: -len(".pdf")] + ".png"

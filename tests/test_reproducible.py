@@ -63,8 +63,8 @@ def test_same_inputs_give_identical_bytes_in_one_process(project_dir: Path, caps
     ("epoch", "modified"),
     [
         ("1798761600", "D:20270101000000"),  # 2027-01-01, after the content's date: the modification date
-        ("1767225600", "D:20261101"),  # 2026-01-01, before it: never modified before created
-        (None, "D:20261101"),  # unset: the content's date, never the clock
+        ("1767225600", "D:20261122"),  # 2026-01-01, before it: never modified before created
+        (None, "D:20261122"),  # unset: the content's date, never the clock
     ],
 )
 def test_dates(project_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch, epoch: str | None, modified: str) -> None:
@@ -72,6 +72,6 @@ def test_dates(project_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch, epoch
         monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
     assert run_cli(capsys, *RENDER, "-o", "a.pdf")[0] == 0
     info = PdfReader(project_dir / "a.pdf").metadata
-    assert info["/CreationDate"].startswith("D:20261101")  # the review date
+    assert info["/CreationDate"].startswith("D:20261122")  # the date the text last changed
     assert info["/ModDate"].startswith(modified)
     assert info["/ModDate"][2:16] >= info["/CreationDate"][2:16]

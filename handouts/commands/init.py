@@ -34,6 +34,10 @@ def init_project(target: Path) -> list[Path]:
         (source / PROJECT_FILE, target / PROJECT_FILE),
         (source / "content" / f"{STARTER_TOPIC}.yaml", target / "content" / f"{STARTER_TOPIC}.yaml"),
     ]
+    assets = source / "content" / STARTER_TOPIC  # the topic's figures
+    copies += [
+        (path, target / "content" / STARTER_TOPIC / path.name) for path in sorted(assets.glob("*")) if path.is_file()
+    ]
     templates = source / "templates"
     for path in sorted(templates.rglob("*")):
         relative = path.relative_to(templates)

@@ -8,7 +8,7 @@ folder: it needs an explicit output file.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import loading
@@ -70,6 +70,17 @@ def load_checked(
     return topics, clinic
 
 
+def check_output(output: Path | None, as_html: bool = False, mkdir: bool = False) -> None:
+    """``-o``: a ``.pdf`` file (``.html`` with ``--html``) in a folder that exists, or is made with ``--mkdir``."""
+    if output is None:
+        return
+    wanted = ".html" if as_html else ".pdf"
+    if output.suffix.lower() != wanted:
+        raise UsageError(f"-o {output}: the file name must end in {wanted}")
+    if not mkdir and not output.parent.is_dir():  # with --mkdir, the writer makes it
+        raise UsageError(f"-o {output}: the folder {output.parent} does not exist; create it, or add --mkdir")
+
+
 def write(path: Path, data: bytes, thumbnail: bool = False) -> list[Written]:
     """Write ``data`` atomically, and page 1 as a PNG beside it when asked."""
     write_atomic(path, data)
@@ -110,7 +121,7 @@ def render_handout(
         from ..templates import Templates
 
         return write(output, Templates(project).html(handout, personal, standalone=True).encode())
-    return write(output, _pdf(project, handout, pdf_variant, timeout, personal), thumbnail)
+    return write(output, _pdf(project, handout, pdf_variant, timeout, ignore_check, personal), thumbnail)
 
 
 def render_packet(
@@ -136,13 +147,17 @@ def render_packet(
         from ..templates import Templates
 
         return write(output, Templates(project).html(packet, standalone=True).encode())
-    return write(output, _pdf(project, packet, pdf_variant, timeout))
+    return write(output, _pdf(project, packet, pdf_variant, timeout, ignore_check))
 
 
-def _pdf(project: Project, item, pdf_variant: str, timeout: float, personal: Personal | None = None) -> bytes:
+def _pdf(
+    project: Project, item, pdf_variant: str, timeout: float, ignore_check: bool, personal: Personal | None = None
+) -> bytes:
     """The PDF, rendered in a worker process that is stopped if it takes longer than ``timeout``."""
     from ..templates import Templates
     from ..workers import WorkerSettings, render_one
 
     document = Templates(project).document(item, personal)
+    if ignore_check:
+        document = replace(document, max_pages=None)
     return render_one(document, WorkerSettings(project, pdf_variant), timeout).data

@@ -29,7 +29,7 @@ def view(project_dir: Path, topic: str = "endplate-sclerosis", clinic: str = "ri
 
 
 def render_pdf(
-    project_dir: Path, topic: str = "endplate-sclerosis", clinic: str = "riverside-spine", level: str = "easy"
+    project_dir: Path, topic: str = "endplate-sclerosis", clinic: str = "riverside-spine", level: str = "standard"
 ) -> bytes:
     project, handout = view(project_dir, topic, clinic, level)
     return Renderer(project).pdf(handout)

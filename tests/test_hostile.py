@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -422,6 +423,7 @@ def _matrix_of_120(root: Path) -> None:
         text = (root / "content" / f"{sample}.yaml").read_text()
         for n in range(1, 10):
             (root / "content" / f"{sample}-{n}.yaml").write_text(text)
+            shutil.copytree(root / "content" / sample, root / "content" / f"{sample}-{n}")  # its figures
 
 
 @pytest.mark.slow

@@ -71,3 +71,20 @@ def test_the_samples_break_no_layout_rule(project_dir: Path, capsys) -> None:
     code, out, _ = run_cli(capsys, "check", "--layout", "--format", "json")
     layout = [f for f in json.loads(out)["findings"] if f["code"].startswith("HL5") or f["code"] == "HL106"]
     assert code == 0 and layout == [], layout
+
+
+def test_a_personal_copy_has_six_lines_to_write_on(project_dir: Path, capsys) -> None:
+    argv = [
+        "render",
+        "endplate-sclerosis",
+        "--clinic",
+        "riverside-spine",
+        "--for",
+        "A. Reader",
+        "--html",
+        "-o",
+        "p.html",
+    ]
+    assert run_cli(capsys, *argv)[0] == 0
+    notes = (project_dir / "p.html").read_text().split("Notes from your care team")[1].split("</section>")[0]
+    assert notes.count('class="writing-line"') >= 6

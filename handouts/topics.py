@@ -8,7 +8,7 @@ that ``check`` can point at the line of a hard sentence.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -110,16 +110,21 @@ def _load_review(check: Fields, data: Map, status: str) -> Review | None:
     )
 
 
-def _load_sources(check: Fields, value: object) -> tuple[Source, ...]:
+def _items(check: Fields, value: object, key: str, keys: schema.Mapping) -> Iterator[tuple[str, Map]]:
+    """``(what, mapping)`` for each entry of the list ``topic.<key>`` that is a mapping with ``keys``."""
     if not isinstance(value, Seq):
-        check.error(value if isinstance(value, Located) else None, "topic.sources: expected a list")
-        return ()
+        check.error(value if isinstance(value, Located) else None, f"topic.{key}: expected a list")
+        return
+    for index, raw in enumerate(value):
+        what = f"topic.{key}[{index}]"
+        item = check.mapping(raw, what, keys.names, keys.required)
+        if item is not None:
+            yield what, item
+
+
+def _load_sources(check: Fields, value: object) -> tuple[Source, ...]:
     sources = []
-    for index, item in enumerate(value):
-        what = f"topic.sources[{index}]"
-        item = check.mapping(item, what, schema.SOURCE.names, schema.SOURCE.required)
-        if item is None:
-            continue
+    for what, item in _items(check, value, "sources", schema.SOURCE):
         title = check.text(item, "title", what)
         site = check.text(item, "site", what, required=False)
         url = (
@@ -242,15 +247,8 @@ def _load_headings(check: Fields, value: object) -> dict[str, Text]:
 def _load_figures(
     check: Fields, value: object, project: Project, topic_id: str, levels: list[str], sections: dict[str, Section]
 ) -> tuple[Figure, ...]:
-    if not isinstance(value, Seq):
-        check.error(value if isinstance(value, Located) else None, "topic.figures: expected a list")
-        return ()
     figures = []
-    for index, raw in enumerate(value):
-        what = f"topic.figures[{index}]"
-        item = check.mapping(raw, what, schema.FIGURE.names, schema.FIGURE.required)
-        if item is None:
-            continue
+    for what, item in _items(check, value, "figures", schema.FIGURE):
         path = _figure_file(check, item, what, project, topic_id)
         section = check.text(item, "section", what)
         if section is not None and section not in sections:

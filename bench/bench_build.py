@@ -144,7 +144,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
 def worker_peak_mib(root: Path, *argv: str) -> int:
     """Peak RSS of any worker of one ``handouts build`` run, in a fresh process (MiB)."""
     result = subprocess.run(
-        [sys.executable, "-c", WORKER_PEAK, "--project", str(root), "build", "--quiet", "--force", *argv],
+        [sys.executable, "-c", WORKER_PEAK, "--project", str(root), "build", "--allow-drafts", "--quiet", "--force", *argv],
         capture_output=True,
         text=True,
         check=True,
@@ -221,11 +221,11 @@ def main() -> None:
         names = ["a", "b", "a_cpu", "b_cpu", "c", "check", "help", "click", "noop"]
         times: dict[str, list[float]] = {key: [] for key in names}
         for _ in range(args.rounds):
-            times["a"].append(handouts(root, "build", "--jobs", "1", "--force", "--quiet") / count)
+            times["a"].append(handouts(root, "build", "--allow-drafts", "--jobs", "1", "--force", "--quiet") / count)
             times["a_cpu"].append(CPU[0] / count)
             times["b"].append(floor(html_files, floor_out, base_url) / count)
             times["b_cpu"].append(CPU[0] / count)
-            times["noop"].append(handouts(root, "build", "--jobs", "1", "--quiet"))
+            times["noop"].append(handouts(root, "build", "--allow-drafts", "--jobs", "1", "--quiet"))
             times["c"].append(shell_loop(sample, shell_out) / len(sample))
             times["check"].append(handouts(REPO, "check"))
             times["help"].append(run(str(BIN / "handouts"), "--help"))

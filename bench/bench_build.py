@@ -144,7 +144,18 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
 def worker_peak_mib(root: Path, *argv: str) -> int:
     """Peak RSS of any worker of one ``handouts build`` run, in a fresh process (MiB)."""
     result = subprocess.run(
-        [sys.executable, "-c", WORKER_PEAK, "--project", str(root), "build", "--allow-drafts", "--quiet", "--force", *argv],
+        [
+            sys.executable,
+            "-c",
+            WORKER_PEAK,
+            "--project",
+            str(root),
+            "build",
+            "--allow-drafts",
+            "--quiet",
+            "--force",
+            *argv,
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -141,14 +141,19 @@ def _lonely_list_items(page_boxes: list) -> list[LayoutFinding]:
 def _broken_words(page_boxes: list) -> list[LayoutFinding]:
     """Lines that end inside a word (hyphenated by the engine) or inside a web address; once per paragraph."""
     found, reported = [], set()
+    originals: dict[int, str] = {}  # this document's paragraph texts, by element (alive while its pages are)
     for number, page in enumerate(page_boxes, start=1):
         previous = None
         for line in (box for box in _walk(page) if _kind(box) == "LineBox"):
             texts = [t.text for t in _walk(line) if _kind(t) == "TextBox" and t.text]
             if previous is not None and texts and previous[0] is line.element and previous[1]:
-                word = _broken(previous[1][-1], texts[0], _text_of(line.element))
-                if word and id(line.element) not in reported:
-                    reported.add(id(line.element))
+                key = id(line.element)
+                if key not in originals:
+                    element = line.element  # None for anonymous boxes (margin text)
+                    originals[key] = " ".join("".join(element.itertext()).split()) if element is not None else ""
+                word = _broken(previous[1][-1], texts[0], originals[key])
+                if word and key not in reported:
+                    reported.add(key)
                     found.append(LayoutFinding("HL504", number, f"{word!r} is broken over two lines on page {number}"))
             previous = (line.element, texts)
     return found
@@ -165,16 +170,6 @@ def _broken(end: str, start: str, original: str) -> str:
     if joined not in original:
         return ""  # the line broke at a space
     return joined if URLISH.search(joined) or not tail.endswith(("-", "–", "—", "/")) else ""
-
-
-_TEXTS: dict[int, str] = {}
-
-
-def _text_of(element) -> str:
-    key = id(element)
-    if key not in _TEXTS:
-        _TEXTS[key] = " ".join("".join(element.itertext()).split()) if element is not None else ""
-    return _TEXTS[key]
 
 
 def _small_text(page_boxes: list, min_font_pt: float) -> list[LayoutFinding]:

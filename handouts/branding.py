@@ -70,11 +70,16 @@ def _stylesheet_text(project: Project, path: Path) -> str:
     return read_text(path, project.relative(path), project.limits.template)
 
 
-def clinic_palette(project: Project, clinic: Clinic) -> dict[str, str]:
-    """Colours the templates print with: base CSS variables, then the clinic's, then its YAML colours."""
+def clinic_stylesheet(project: Project, clinic: Clinic) -> str:
+    """The clinic's ``clinic.css`` ('' when it has none); a located ConfigError when it cannot be read."""
+    return _stylesheet_text(project, clinic.folder / templates.CLINIC_STYLESHEET)
+
+
+def clinic_palette(project: Project, clinic: Clinic, css: str) -> dict[str, str]:
+    """Colours the templates print with: base CSS variables, then the clinic's (``css``), then its YAML colours."""
     palette = {"white": "#ffffff"}
-    for sheet in (project.templates_dir / templates.BASE_STYLESHEET, clinic.folder / templates.CLINIC_STYLESHEET):
-        palette.update(CSS_VARIABLE.findall(_stylesheet_text(project, sheet)))
+    palette.update(CSS_VARIABLE.findall(_stylesheet_text(project, project.templates_dir / templates.BASE_STYLESHEET)))
+    palette.update(CSS_VARIABLE.findall(css))
     palette.update(primary=clinic.primary_color, accent=clinic.accent_color)
     return palette
 
@@ -129,13 +134,9 @@ def _declared_colors(css: str) -> Iterator[tuple[int, str | None, str | None]]:
             yield rule.source_line, colors.get("text"), colors.get("background")
 
 
-def stylesheet_findings(project: Project, clinic: Clinic, palette: dict[str, str]) -> list[Diagnostic]:
-    """Colours ``clinic.css`` sets directly, against the background they print on (HL301, by line)."""
+def stylesheet_findings(project: Project, clinic: Clinic, palette: dict[str, str], css: str) -> list[Diagnostic]:
+    """Colours ``clinic.css`` (``css``) sets directly, against the background they print on (HL301, by line)."""
     path = clinic.folder / templates.CLINIC_STYLESHEET
-    try:
-        css = _stylesheet_text(project, path)
-    except ConfigError as error:
-        return list(error.diagnostics)
     findings = []
     for line, text, background in _declared_colors(css):
         pairs = [(text, background or palette["white"])] if text else []
@@ -152,13 +153,10 @@ def stylesheet_findings(project: Project, clinic: Clinic, palette: dict[str, str
     return findings
 
 
-def stylesheet_resource_findings(project: Project, clinic: Clinic) -> list[Diagnostic]:
-    """Files ``clinic.css`` asks for (``url(...)``, ``@import``) that the clinic's handouts may not read (HL402)."""
+def stylesheet_resource_findings(project: Project, clinic: Clinic, css: str) -> list[Diagnostic]:
+    """Files ``clinic.css`` (``css``) asks for (``url(...)``, ``@import``) that the clinic's handouts may not
+    read (HL402)."""
     path = clinic.folder / templates.CLINIC_STYLESHEET
-    try:
-        css = _stylesheet_text(project, path)
-    except ConfigError:
-        return []  # reported by stylesheet_findings
     confinement = templates.Confinement(project, clinic)
     findings = []
     for number, line in enumerate(css.splitlines(), start=1):

@@ -152,8 +152,9 @@ def check_topic(
 def _structure_findings(topic: Topic, at) -> list[Diagnostic]:
     """Glossary terms never used; boxes and steps the handout should have."""
     found = []
+    printed = [printed_text(topic, level) for level in topic.titles]
     for term in topic.glossary:
-        if not any(term_is_used(term, printed_text(topic, level)) for level in topic.titles):
+        if not any(term_is_used(term, text) for text in printed):
             found.append(_finding(at(f"glossary.{term}"), "HL012", f"glossary term {term!r} is never used"))
     for section_id, code in (("key_points", "HL206"), ("when_to_get_help", "HL205"), ("self_care", "HL207")):
         if section_id not in topic.sections:
@@ -344,14 +345,15 @@ def _jargon_findings(
 def check_clinic(project: Project, clinic: Clinic) -> list[Diagnostic]:
     """Contrast of the clinic's colours (variables and clinic.css), its logo, and every template it uses."""
     try:
-        palette = branding.clinic_palette(project, clinic)
+        css = branding.clinic_stylesheet(project, clinic)  # read once, for all three checks below
+        palette = branding.clinic_palette(project, clinic, css)
     except ConfigError as error:
         return list(error.diagnostics)
     return [
         *clinic_text_findings(project, clinic),
         *branding.palette_findings(project, clinic, palette),
-        *branding.stylesheet_findings(project, clinic, palette),
-        *branding.stylesheet_resource_findings(project, clinic),
+        *branding.stylesheet_findings(project, clinic, palette, css),
+        *branding.stylesheet_resource_findings(project, clinic, css),
         *branding.logo_findings(project, clinic),
         *check_templates(project, clinic),
     ]
@@ -405,16 +407,25 @@ def template_texts(project: Project, clinic: Clinic) -> list[tuple[Path, str]]:
     return texts
 
 
-def check_printing(project: Project, topic: Topic, clinic: Clinic, texts: list[tuple[Path, str]]) -> list[Diagnostic]:
-    """Characters of the topic, the clinic and its templates (``texts``) that no shipped font prints (HL305)."""
-    own = [(path, path.read_text(encoding="utf-8")) for path in (topic.path, clinic.folder / "clinic.yaml")]
-    return branding.glyph_findings(project, clinic, [*own, *texts])
+def printing_texts(project: Project, clinic: Clinic) -> list[tuple[Path, str]]:
+    """What a clinic prints besides the topic: its ``clinic.yaml`` and every template it uses."""
+    own = clinic.folder / "clinic.yaml"
+    return [(own, own.read_text(encoding="utf-8")), *template_texts(project, clinic)]
 
 
-def check_rendering(project: Project, topic: Topic, clinic: Clinic, levels: Iterable[str]) -> list[Diagnostic]:
-    """Render the HTML of each level as ``render`` would: template errors, sandbox refusals, attachments,
-    accessibility problems (HL401, HL016, HL402, HL404) are found here first."""
-    maker = templates.Templates(project)
+def check_printing(
+    project: Project, topic: Topic, clinic: Clinic, texts: list[tuple[Path, str]], topic_text: str
+) -> list[Diagnostic]:
+    """Characters of the topic (``topic_text``) and of the clinic's ``texts`` (:func:`printing_texts`)
+    that no shipped font prints (HL305)."""
+    return branding.glyph_findings(project, clinic, [(topic.path, topic_text), *texts])
+
+
+def check_rendering(
+    project: Project, topic: Topic, clinic: Clinic, levels: Iterable[str], maker: templates.Templates
+) -> list[Diagnostic]:
+    """Render the HTML of each level with ``maker`` as ``render`` would: template errors, sandbox refusals,
+    attachments, accessibility problems (HL401, HL016, HL402, HL404) are found here first."""
     findings = []
     for level in levels:
         try:
@@ -470,11 +481,11 @@ def check_project(
 
 def _check_handouts(project: Project, topics: list[Topic], clinic: Clinic, levels: list[str]) -> list[Diagnostic]:
     """What only shows when a clinic's handouts are made: glyphs and rendered templates, each reported once."""
-    texts = template_texts(project, clinic)
+    texts, maker = printing_texts(project, clinic), templates.Templates(project)
     findings = []
     for topic in topics:
-        findings.extend(check_printing(project, topic, clinic, texts))
-        findings.extend(check_rendering(project, topic, clinic, levels))
+        findings.extend(check_printing(project, topic, clinic, texts, topic.path.read_text(encoding="utf-8")))
+        findings.extend(check_rendering(project, topic, clinic, levels, maker))
     return list(dict.fromkeys(findings))
 
 
@@ -507,7 +518,8 @@ class Gate:
         self._topics: dict[tuple[str, str], list[Diagnostic]] = {}
         self._clinics: dict[str, list[Diagnostic]] = {}
         self._pairs: dict[tuple[str, str], list[Diagnostic]] = {}
-        self._template_texts: dict[str, list[tuple[Path, str]]] = {}
+        self._printing: dict[str, list[tuple[Path, str]]] = {}  # clinic → what it prints besides the topic
+        self._topic_texts: dict[str, str] = {}
         self.grades: dict[tuple[str, str], float] = {}
 
     def errors(self, topic: Topic, clinic: Clinic, level: str) -> list[Diagnostic]:
@@ -519,10 +531,13 @@ class Gate:
             self.grades[key] = round(measured[0].scores.whole.grade, 1)
         if clinic.id not in self._clinics:
             self._clinics[clinic.id] = [f for f in check_clinic(self.project, clinic) if f.severity == ERROR]
-            self._template_texts[clinic.id] = template_texts(self.project, clinic)
+            self._printing[clinic.id] = printing_texts(self.project, clinic)
+        if topic.id not in self._topic_texts:
+            self._topic_texts[topic.id] = topic.path.read_text(encoding="utf-8")
         pair = (topic.id, clinic.id)
         if pair not in self._pairs:
-            self._pairs[pair] = check_printing(self.project, topic, clinic, self._template_texts[clinic.id])
+            texts = self._printing[clinic.id]
+            self._pairs[pair] = check_printing(self.project, topic, clinic, texts, self._topic_texts[topic.id])
         return self._topics[key] + self._clinics[clinic.id] + self._pairs[pair]
 
 

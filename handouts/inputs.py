@@ -31,6 +31,8 @@ class Limits:
 
 
 PROJECT_FILE_LIMIT = 64 * KIB
+# The images a handout may print (a logo, a figure), by file suffix, and how their bytes begin.
+IMAGE_MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",), ".svg": (b"<svg", b"<?xml")}
 MAX_YAML_DEPTH = 16
 
 
@@ -77,3 +79,8 @@ def read_text(path: Path, shown_as: str, limit: int, within: Path | None = None)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise _problem(shown_as, "HL005", f"is not UTF-8 text (byte 0x{data[error.start]:02x})", line) from None
+
+
+def looks_like_image(suffix: str, data: bytes) -> bool:
+    """Whether ``data`` begins as an image of its suffix (an ``IMAGE_MAGIC`` key) does, by content."""
+    return data[:512].lstrip().startswith(IMAGE_MAGIC[suffix.lower()])

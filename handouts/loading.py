@@ -25,7 +25,7 @@ from .fields import (
     key_positions,
     number,
 )
-from .inputs import KIB, PROJECT_FILE_LIMIT, Limits, read_bytes
+from .inputs import IMAGE_MAGIC, KIB, PROJECT_FILE_LIMIT, Limits, looks_like_image, read_bytes
 from .models import LEVEL_RULES, PAPER_SIZES, SEVERITIES, Clinic, Contact, Level, Project, Topic
 from .topics import load_topic
 from .yamlstrict import Located, Map, Seq, Str, read_yaml
@@ -37,8 +37,6 @@ COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,24}[0-9]$")
 EMERGENCY = re.compile(r"^\+?[0-9][0-9 ]{1,14}$")
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-
-LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 
 
 # ---------------------------------------------------------------- project
@@ -287,22 +285,19 @@ def _clinic_logo(check: Fields, data: Map, folder: Path, limit: int) -> Path:
     logo = (folder / value).resolve()
     if not logo.is_relative_to(folder.resolve()):
         check.error(value, f"clinic.logo: {value!r} must be a file inside the clinic's folder", "HL010")
-    elif logo.suffix.lower() not in LOGO_SUFFIXES:
+    elif logo.suffix.lower() not in IMAGE_MAGIC:
         check.error(value, f"clinic.logo: {value!r} must be an SVG, PNG or JPEG file", "HL010")
     elif not logo.exists():
         check.error(value, f"clinic.logo: file {value!r} not found in {folder.name}/", "HL010")
     else:
         try:
-            head = read_bytes(folder / value, f"clinic.logo {value!r}", limit, folder)[:512].lstrip()
+            data = read_bytes(folder / value, f"clinic.logo {value!r}", limit, folder)
         except ConfigError as error:
             check.error(value, f"clinic.logo: {value!r} {error.diagnostics[0].message}", "HL010")
         else:
-            if not head.startswith(_MAGIC[logo.suffix.lower()]):
+            if not looks_like_image(logo.suffix, data):
                 check.error(value, f"clinic.logo: {value!r} is not a valid {logo.suffix[1:].upper()} file", "HL010")
     return logo
-
-
-_MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",), ".svg": (b"<svg", b"<?xml")}
 
 
 def _clinic_contact(check: Fields, value: object) -> Contact:

@@ -15,7 +15,7 @@ from typing import TypeVar
 from . import schema
 from .errors import ConfigError, UsageError
 from .fields import LANGUAGE, WEBSITE, Fields, check_id, did_you_mean, key_positions, position_of, texts
-from .inputs import read_bytes
+from .inputs import IMAGE_MAGIC, looks_like_image, read_bytes
 from .models import (
     ALL_SECTIONS,
     DEFAULT_HEADINGS,
@@ -32,7 +32,6 @@ from .models import (
 )
 from .yamlstrict import Located, Map, Seq, Str, read_yaml
 
-FIGURE_MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",), ".svg": (b"<svg", b"<?xml")}
 T = TypeVar("T")
 
 
@@ -273,15 +272,15 @@ def _figure_file(check: Fields, item: Map, what: str, project: Project, topic_id
         return None
     folder = project.content_dir / topic_id
     suffix = Path(name).suffix.lower()
-    if "\x00" in name or "/" in name or "\\" in name or name.startswith(".") or suffix not in FIGURE_MAGIC:
+    if "\x00" in name or "/" in name or "\\" in name or name.startswith(".") or suffix not in IMAGE_MAGIC:
         check.error(name, f"{what}.file: {name!r} must be an SVG, PNG or JPEG file name in {project.relative(folder)}/")
         return None
     try:
-        head = read_bytes(folder / name, project.relative(folder / name), project.limits.image, folder)[:512].lstrip()
+        data = read_bytes(folder / name, project.relative(folder / name), project.limits.image, folder)
     except ConfigError as error:
         check.error(name, f"{what}.file: {project.relative(folder / name)} {error.diagnostics[0].message}")
         return None
-    if not head.startswith(FIGURE_MAGIC[suffix]):
+    if not looks_like_image(suffix, data):
         check.error(name, f"{what}.file: {name!r} is not a valid {suffix[1:].upper()} file")
     return folder / name
 

@@ -16,6 +16,7 @@ It walks boxes only (no WeasyPrint import), in the worker that laid the pages ou
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,16 +37,30 @@ class LayoutFinding:
     message: str
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A finished PDF: its bytes, its page count (from layout), its title and what the lint found.
+
+    Defined here, not in ``render``, so that the process receiving it (unpickling) never imports WeasyPrint."""
+
+    data: bytes
+    pages: int
+    title: str
+    updated: str  # the date the text last changed (ISO), recorded in the manifest
+    status: str  # draft | reviewed
+    layout: tuple[LayoutFinding, ...] = ()  # what the layout lint found on the pages
+
+
 def lint(pages: list, min_font_pt: float = 12.0) -> list[LayoutFinding]:
     """Every layout problem of a laid-out document (``document.pages`` of WeasyPrint)."""
-    boxes = [page._page_box for page in pages]
+    indexed = [_PageIndex(number, page._page_box) for number, page in enumerate(pages, start=1)]
     found: list[LayoutFinding] = []
-    found += _underfilled(boxes)
-    found += _stranded_headings(boxes)
-    found += _lonely_list_items(boxes)
-    found += _broken_words(boxes)
-    found += _small_text(boxes, min_font_pt)
-    found += _blurry_images(boxes)
+    found += _underfilled(indexed)
+    found += _stranded_headings(indexed)
+    found += _lonely_list_items(indexed)
+    found += _broken_words(indexed)
+    found += _small_text(indexed, min_font_pt)
+    found += _blurry_images(indexed)
     return found
 
 
@@ -59,43 +74,59 @@ def _kind(box) -> str:
     return type(box).__name__
 
 
-def _in_flow(page_box) -> Iterator:
-    """Boxes of the page's body (margin boxes, the running header and footer, left out)."""
-    for child in page_box.children:
-        if _kind(child) != "MarginBox":
-            yield from _walk(child)
+class _PageIndex:
+    """One page's boxes, walked once, in document order: what every rule reads."""
+
+    def __init__(self, number: int, page_box) -> None:
+        self.number, self.box = number, page_box
+        self.flow_lines: list = []  # line boxes of the page's body (no margin boxes: header, footer)
+        self.flow_bottoms: list = []  # lines and pictures of the body: where its content ends
+        self.lines: list = []  # every line box, margin boxes too
+        self.texts: list = []  # every text box with text
+        self.replaced: list = []  # every picture
+        self._index(page_box, in_margin=False)
+
+    def _index(self, box, in_margin: bool) -> None:
+        stack = [(child, in_margin) for child in reversed(box.children)]
+        while stack:
+            box, margin = stack.pop()
+            kind = _kind(box)
+            margin = margin or kind == "MarginBox"
+            if kind == "LineBox":
+                self.lines.append(box)
+                if not margin:
+                    self.flow_lines.append(box)
+                    self.flow_bottoms.append(box)
+            elif kind == "TextBox":
+                if box.text:
+                    self.texts.append(box)
+            elif kind in ("BlockReplacedBox", "InlineReplacedBox"):
+                self.replaced.append(box)
+                if not margin:
+                    self.flow_bottoms.append(box)
+            stack.extend((child, margin) for child in reversed(getattr(box, "children", ())))
 
 
 # ---------------------------------------------------------------- pages and breaks
 
 
-def _underfilled(page_boxes: list) -> list[LayoutFinding]:
+def _underfilled(pages: list[_PageIndex]) -> list[LayoutFinding]:
     found = []
-    for number, page in enumerate(page_boxes[:-1], start=1):
-        top, height = page.content_box_y(), page.height
-        bottoms = [
-            box.position_y + box.margin_height()
-            for box in _in_flow(page)
-            if _kind(box) in ("LineBox", "BlockReplacedBox", "InlineReplacedBox")
-        ]
+    for page in pages[:-1]:
+        top, height, number = page.box.content_box_y(), page.box.height, page.number
+        bottoms = [box.position_y + box.margin_height() for box in page.flow_bottoms]
         fill = (max(bottoms) - top) / height if bottoms and height else 0
         if fill < MIN_FILL:
-            found.append(
-                LayoutFinding(
-                    "HL501", number, f"page {number} is {fill:.0%} full (under {MIN_FILL:.0%}); text moved on"
-                )
-            )
+            percent = math.floor(fill * 100)  # never "70 % full (under 70 %)"
+            message = f"page {number} is {percent}% full (under {MIN_FILL:.0%}); text moved on"
+            found.append(LayoutFinding("HL501", number, message))
     return found
 
 
-def _last_lines(page_box) -> list:
-    return [box for box in _in_flow(page_box) if _kind(box) == "LineBox"]
-
-
-def _stranded_headings(page_boxes: list) -> list[LayoutFinding]:
+def _stranded_headings(pages: list[_PageIndex]) -> list[LayoutFinding]:
     found = []
-    for number, page in enumerate(page_boxes[:-1], start=1):
-        lines = _last_lines(page)
+    for page in pages[:-1]:
+        lines, number = page.flow_lines, page.number
         if lines and lines[-1].element_tag in HEADINGS:
             text = " ".join(t.text for t in _walk(lines[-1]) if _kind(t) == "TextBox")
             found.append(LayoutFinding("HL502", number, f"heading {text!r} is the last line of page {number}"))
@@ -117,12 +148,12 @@ def _list_items(box, current=None) -> Iterator[tuple[object, object]]:
             yield from _list_items(child, current)
 
 
-def _lonely_list_items(page_boxes: list) -> list[LayoutFinding]:
+def _lonely_list_items(pages: list[_PageIndex]) -> list[LayoutFinding]:
     """Lists of three items or more split over pages with a single item on one side."""
     items: dict[int, dict[int, set[int]]] = {}  # list element → page → its item elements there
-    for number, page in enumerate(page_boxes, start=1):
-        for parent, item in _list_items(page):
-            items.setdefault(id(parent), {}).setdefault(number, set()).add(id(item))
+    for page in pages:
+        for parent, item in _list_items(page.box):
+            items.setdefault(id(parent), {}).setdefault(page.number, set()).add(id(item))
     found = []
     for by_page in items.values():
         total = len(set().union(*by_page.values()))
@@ -138,13 +169,13 @@ def _lonely_list_items(page_boxes: list) -> list[LayoutFinding]:
 # ---------------------------------------------------------------- words, type and pictures
 
 
-def _broken_words(page_boxes: list) -> list[LayoutFinding]:
+def _broken_words(pages: list[_PageIndex]) -> list[LayoutFinding]:
     """Lines that end inside a word (hyphenated by the engine) or inside a web address; once per paragraph."""
     found, reported = [], set()
     originals: dict[int, str] = {}  # this document's paragraph texts, by element (alive while its pages are)
-    for number, page in enumerate(page_boxes, start=1):
-        previous = None
-        for line in (box for box in _walk(page) if _kind(box) == "LineBox"):
+    for page in pages:
+        previous, number = None, page.number
+        for line in page.lines:
             texts = [t.text for t in _walk(line) if _kind(t) == "TextBox" and t.text]
             if previous is not None and texts and previous[0] is line.element and previous[1]:
                 key = id(line.element)
@@ -172,16 +203,14 @@ def _broken(end: str, start: str, original: str) -> str:
     return joined if URLISH.search(joined) or not tail.endswith(("-", "–", "—", "/")) else ""
 
 
-def _small_text(page_boxes: list, min_font_pt: float) -> list[LayoutFinding]:
+def _small_text(pages: list[_PageIndex], min_font_pt: float) -> list[LayoutFinding]:
     """One finding for the whole document: the smallest text, and the pages it is on."""
     small: list[tuple[float, str, int]] = []
-    for number, page in enumerate(page_boxes, start=1):
+    for page in pages:
         small += [
-            (box.style["font_size"] / CSS_PX_PER_PT, box.text, number)
-            for box in _walk(page)
-            if _kind(box) == "TextBox"
-            and box.text.strip()
-            and box.style["font_size"] / CSS_PX_PER_PT < min_font_pt - 0.01
+            (box.style["font_size"] / CSS_PX_PER_PT, box.text, page.number)
+            for box in page.texts
+            if box.style["font_size"] / CSS_PX_PER_PT < min_font_pt - 0.01 and box.text.strip()
         ]
     if not small:
         return []
@@ -191,10 +220,11 @@ def _small_text(page_boxes: list, min_font_pt: float) -> list[LayoutFinding]:
     return [LayoutFinding("HL505", first, message)]
 
 
-def _blurry_images(page_boxes: list) -> list[LayoutFinding]:
+def _blurry_images(pages: list[_PageIndex]) -> list[LayoutFinding]:
     found = []
-    for number, page in enumerate(page_boxes, start=1):
-        for box in _walk(page):
+    for page in pages:
+        number = page.number
+        for box in page.replaced:
             image = getattr(box, "replacement", None)
             if image is None or type(image).__name__ != "RasterImage" or not box.width:
                 continue

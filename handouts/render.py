@@ -16,7 +16,6 @@ import logging
 import mimetypes
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import weasyprint
@@ -27,7 +26,7 @@ from .defaults import DEFAULT_VARIANT, PDF_VARIANTS
 from .errors import ConfigError, Diagnostic, RenderError
 from .finishing import finish
 from .inputs import read_bytes
-from .layout import LayoutFinding, lint
+from .layout import Rendered, lint
 from .models import Clinic, Project
 from .templates import BASE_STYLESHEET, Confinement, Document, Printable, Templates, clinic_css, stylesheet_files
 from .views import Personal
@@ -89,18 +88,6 @@ def _warnings_fail(fail) -> Iterator[None]:
         logger.removeHandler(collector)
     if collector.messages:
         raise fail("HL403", "WeasyPrint reported: " + "; ".join(dict.fromkeys(collector.messages)))
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A finished PDF: its bytes, its page count (from layout) and its title."""
-
-    data: bytes
-    pages: int
-    title: str
-    updated: str  # the date the text last changed (ISO), recorded in the manifest
-    status: str  # draft | reviewed
-    layout: tuple[LayoutFinding, ...] = ()  # what the layout lint found on the pages
 
 
 class ImageCache(dict):

@@ -41,7 +41,8 @@ from .models import Project
 from .templates import Document
 
 if TYPE_CHECKING:
-    from .render import Rendered, Renderer
+    from .layout import Rendered
+    from .render import Renderer
 
 # WeasyPrint's layout (Pango, natively) keeps some 20-70 KB per document; a worker is
 # replaced after this many handouts so that memory stays flat however long the build.

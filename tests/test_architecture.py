@@ -43,16 +43,30 @@ def test_help_imports_no_heavy_library(argv: list[str]) -> None:
     assert heavy == set()
 
 
-def test_check_never_imports_weasyprint(project_dir: Path) -> None:
+def _engines_loaded_by(project_dir: Path, argv: list[str]) -> str:
+    """The heavy libraries the command's own process has imported when it ends (workers left out)."""
     script = (
-        "import sys; from handouts.cli import main\n"
-        "try:\n    main(['check'])\nexcept SystemExit:\n    pass\n"
+        f"import sys; from handouts.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint', 'dask', 'distributed', 'pypdfium2')))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=project_dir, capture_output=True, text=True, timeout=120
     )
-    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_check_never_imports_weasyprint(project_dir: Path) -> None:
+    assert _engines_loaded_by(project_dir, ["check"]) == "[]"
+
+
+def test_build_leaves_weasyprint_to_its_workers(project_dir: Path) -> None:
+    """The parent of a build only plans, gates and writes: receiving a finished PDF from a worker
+    must not import the engine (it once did, through the pickled result's class)."""
+    argv = ["build", "--allow-drafts", "--topic", "endplate-sclerosis", "--level", "easy"]
+    argv += ["--clinic", "riverside-spine"]
+    assert _engines_loaded_by(project_dir, argv) == "[]"
+    assert (project_dir / "output" / "riverside-spine" / "endplate-sclerosis.easy.en.pdf").is_file()
 
 
 def _undocumented(node: ast.AST) -> bool:

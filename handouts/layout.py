@@ -200,7 +200,8 @@ def _broken(end: str, start: str, original: str) -> str:
     joined = tail + head
     if joined not in original:
         return ""  # the line broke at a space
-    return joined if URLISH.search(joined) or not tail.endswith(("-", "–", "—", "/")) else ""
+    address_like = URLISH.search(joined.rstrip(".,;:!?)\"'"))  # a full stop after "X-rays" is no address
+    return joined if address_like or not tail.endswith(("-", "–", "—", "/")) else ""
 
 
 def _small_text(pages: list[_PageIndex], min_font_pt: float) -> list[LayoutFinding]:

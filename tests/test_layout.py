@@ -88,3 +88,10 @@ def test_a_personal_copy_has_six_lines_to_write_on(project_dir: Path, capsys) ->
     assert run_cli(capsys, *argv)[0] == 0
     notes = (project_dir / "p.html").read_text().split("Notes from your care team")[1].split("</section>")[0]
     assert notes.count('class="writing-line"') >= 6
+
+
+def test_a_compound_word_at_the_end_of_a_sentence_is_no_web_address() -> None:
+    from handouts.layout import _broken
+
+    assert _broken("on X-", "rays. It", "It shows on X-rays. It is") == ""  # a break after a hyphen is fine
+    assert _broken("see example.", "org/page", "see example.org/page now") == "example.org/page"

@@ -232,6 +232,7 @@ def test_sample_safety_tools_and_length(built_samples: Path, clinic_id: str, top
     data = (built_samples / clinic_id / f"{topic_id}.{level}.{topic.language}.pdf").read_bytes()
     pages = page_texts(data)
     budget = SAMPLE.levels[level].max_pages
+    assert budget == {"easy": 2, "standard": 4}.get(level, budget)  # one sheet at easy; 4 pages at standard
     assert budget is None or len(pages) <= budget, f"{len(pages)} pages, budget {budget}"
     first = pages[0]
     assert "The main thing to know" in first and " ".join(topic.main_message[level].markdown.split())[:40] in first

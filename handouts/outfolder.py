@@ -11,6 +11,7 @@ are symbolic links; cleanup removes only temporary files this tool names.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -144,7 +145,11 @@ def _real_folders(folder: Path) -> list[Path]:
 
 @contextmanager
 def output_lock(output_dir: Path) -> Iterator[None]:
-    """An OS-level lock on the output folder, released by the OS if the holder dies."""
+    """An OS-level lock on the output folder, released by the OS when the holder dies.
+
+    A POSIX record lock (`lockf`), not `flock`: forked render workers do not inherit it, so a
+    killed build's orphaned workers, still finishing a page, never keep the folder locked.
+    """
     lock_path = output_dir / LOCK_FILE
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -154,8 +159,10 @@ def output_lock(output_dir: Path) -> Iterator[None]:
     handle = os.fdopen(descriptor, "r+")
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EAGAIN):
+                raise _write_error(lock_path, str(error.strerror or error)) from None
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             raise LockedError(f"{output_dir} is locked by {holder}: another build is running there") from None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
+import multiprocessing
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from handouts import build as builder
 from handouts import loading, outfolder
 from handouts.errors import UsageError
+from handouts.outfolder import output_lock
 
 from .conftest import copy_project
 from .helpers import GOOD_TOPIC, files_under, run_cli, write_topic
@@ -195,14 +197,52 @@ def test_two_jobs_writing_one_file_are_refused(project_dir: Path, monkeypatch: p
 def test_second_build_is_locked_out(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
     output = project_dir / "output"
     output.mkdir()
-    with open(output / ".handouts.lock", "a+") as held:
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        held.write("handouts build (pid 4242)")
-        held.flush()
-        code, _, err = run_cli(capsys, "build", "--allow-drafts", *LEVEL)
+    hold = [sys.executable, "-c", _HOLD_LOCK, str(output / ".handouts.lock")]
+    with subprocess.Popen(hold, stdout=subprocess.PIPE, text=True) as holder:  # record locks belong to a process
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            code, _, err = run_cli(capsys, "build", "--allow-drafts", *LEVEL)
+        finally:
+            holder.kill()
     assert code == 75
     assert "is locked by handouts build (pid 4242)" in err
     assert run_cli(capsys, "build", "--allow-drafts", *LEVEL, "--jobs", "1")[0] == 0  # released with its holder
+
+
+_HOLD_LOCK = """
+import fcntl, sys, time
+with open(sys.argv[1], "a+") as held:
+    fcntl.lockf(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write("handouts build (pid 4242)")
+    held.flush()
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_forked_workers_do_not_keep_the_output_locked(tmp_path: Path) -> None:
+    """A killed build's orphaned render workers must not lock the next build out."""
+    child = None
+    try:
+        with output_lock(tmp_path):
+            child = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,), daemon=True)
+            child.start()
+        assert child.is_alive()
+        probe = subprocess.run([sys.executable, "-c", _TRY_LOCK, str(tmp_path)], timeout=30)
+        assert probe.returncode == 0  # free although the forked child still runs
+    finally:
+        if child is not None:
+            child.kill()
+
+
+_TRY_LOCK = """
+import sys
+import time
+from pathlib import Path
+from handouts.outfolder import output_lock
+with output_lock(Path(sys.argv[1])):
+    pass
+"""
 
 
 # ---------------------------------------------------------------- shards and manifest

@@ -26,16 +26,16 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from . import __version__, loading
+from . import __version__, loading, translations
 from .check import GATE_REFUSAL, Gate
 from .codes import severity
 from .defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT
 from .errors import Diagnostic, HandoutsError, UsageError
 from .manifest import Entry, read_manifest, write_manifest
-from .models import Clinic, Job, Project, Topic
+from .models import EDITIONS, Clinic, Job, Project, Topic
 from .outfolder import file_sha256, inside, output_lock, output_name, remove_temporaries, write_atomic
 from .templates import Templates
-from .views import handout_view
+from .translations import Localized
 
 if TYPE_CHECKING:
     from .workers import Outcome
@@ -78,9 +78,23 @@ class Plan:
     """The matrix after filters: jobs to consider and inputs that failed to load."""
 
     jobs: list[Job]
-    topics: dict[str, Topic]
+    topics: dict[str, Topic]  # the source topics, by id
     clinics: dict[str, Clinic]
     failures: list[Failure] = field(default_factory=list)
+    # (topic, language) → the translated topic; None: no translation into that language
+    localized: dict[tuple[str, str], Localized | None] = field(default_factory=dict)
+    notes: list[Diagnostic] = field(default_factory=list)  # e.g. a language a topic has no translation into
+
+    def topic(self, job: Job) -> Topic:
+        """The job's topic in the job's language."""
+        source = self.topics[job.topic]
+        localized = self.localized.get((job.topic, job.language))
+        return localized.topic if localized else source
+
+    def untranslated(self, job: Job) -> list[Diagnostic]:
+        """What keeps the job's text from being printed in its language (HL110), at the PO lines."""
+        localized = self.localized.get((job.topic, job.language))
+        return localized.problems(job.level) if localized else []
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -109,11 +123,16 @@ def plan(
     clinics: Iterable[str] | None = None,
     levels: Iterable[str] | None = None,
     shard: tuple[int, int] | None = None,
+    languages: Iterable[str] | None = None,
+    editions: Iterable[str] | None = None,
 ) -> Plan:
-    """Load what the filters name and list the jobs; a file that fails to load fails its jobs only."""
+    """Load what the filters name and list the jobs (clinic × topic × level × language × edition);
+    a file that fails to load fails its jobs only."""
     topic_ids = loading.select_ids("topic", topics, loading.topic_ids(project))
     clinic_ids = loading.select_ids("clinic", clinics, loading.clinic_ids(project))
     level_ids = loading.select_ids("level", levels, list(project.levels))
+    wanted_languages = set(languages) if languages else None
+    wanted_editions = set(loading.select_ids("edition", editions, list(EDITIONS))) if editions else None
     result = Plan(jobs=[], topics={}, clinics={})
     for kind, ids, load, into in (
         ("topic", topic_ids, loading.load_topic, result.topics),
@@ -130,16 +149,52 @@ def plan(
                 result.failures.append(Failure(f"{kind} {item}", problems))
     owners: dict[str, Job] = {}
     for clinic in result.clinics.values():
-        for topic in result.topics.values():
-            for level in level_ids:
-                job = Job(clinic.id, topic.id, level, topic.language, output_name(topic, clinic, level))
-                if job.path in owners:
-                    raise UsageError(f"{owners[job.path].name} and {job.name} would both write {job.path}")
-                owners[job.path] = job
-                if in_shard(job, shard):
-                    result.jobs.append(job)
+        for source in result.topics.values():
+            for language in clinic.printed_languages:
+                if wanted_languages is not None and language not in wanted_languages:
+                    continue
+                topic = _in_language(project, result, source, language)
+                if topic is None:
+                    continue
+                for level, edition in _levels_and_editions(project, clinic, level_ids, wanted_editions):
+                    path = output_name(topic, clinic, level, edition)
+                    job = Job(clinic.id, topic.id, level, language, path, edition)
+                    if job.path in owners:
+                        raise UsageError(f"{owners[job.path].name} and {job.name} would both write {job.path}")
+                    owners[job.path] = job
+                    if in_shard(job, shard):
+                        result.jobs.append(job)
     result.jobs.sort(key=lambda job: job.path)
     return result
+
+
+def _levels_and_editions(
+    project: Project, clinic: Clinic, level_ids: list[str], wanted: set[str] | None
+) -> list[tuple[str, str]]:
+    chosen = [edition for edition in clinic.editions or project.editions if wanted is None or edition in wanted]
+    return [(level, edition) for level in level_ids for edition in chosen]
+
+
+def _in_language(project: Project, result: Plan, source: Topic, language: str) -> Topic | None:
+    """The topic in ``language``: the source itself, its translation (complete or not: the gate
+    decides per level), or None when it has no PO file for that language (noted, not an error)."""
+    if language == source.language:
+        return source
+    key = (source.id, language)
+    if key not in result.localized:
+        if not translations.catalog_path(project, source.id, language).exists():
+            shown = project.relative(translations.catalog_path(project, source.id, language))
+            message = f"{source.id} has no translation into {language!r} ({shown}): not built in {language!r}"
+            result.notes.append(Diagnostic(shown, 0, 0, message, "warning", "HL111"))
+            result.localized[key] = None
+        else:
+            try:
+                result.localized[key] = translations.localize(project, source, language)
+            except HandoutsError as error:
+                result.failures.append(Failure(f"translation {source.id}.{language}", tuple(error.diagnostics)))
+                result.localized[key] = None
+    localized = result.localized[key]
+    return localized.topic if localized else None
 
 
 # ---------------------------------------------------------------- input keys
@@ -172,7 +227,8 @@ class InputKeys:
     def key(self, job: Job, topic: Topic, clinic: Clinic) -> str:
         """The input key of one job: common inputs, its path and level, its topic and its clinic's files."""
         clinic_files = [f"{self.project.relative(p)} {self._hash_file(p)}" for p in _files_under(clinic.folder)]
-        return self._combine([self._common, job.path, job.level, self._hash_file(topic.path), *clinic_files])
+        sources = [topic.path, *([topic.translation.path] if topic.translation and topic.translation.path else [])]
+        return self._combine([self._common, job.path, job.level, *map(self._hash_file, sources), *clinic_files])
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -281,7 +337,7 @@ def build(
         keys = InputKeys(project, options.key_options())
         candidates = []
         for job in the_plan.jobs:
-            input_key = keys.key(job, the_plan.topics[job.topic], the_plan.clinics[job.clinic])
+            input_key = keys.key(job, the_plan.topic(job), the_plan.clinics[job.clinic])
             if not options.force and _up_to_date(output_dir, previous.get(job.path), input_key):
                 report.skipped.append(job)
                 notify("skipped", job.name)
@@ -304,17 +360,24 @@ def _gate(
     gate = Gate(project)
     planned = []
     for job, input_key in candidates:
-        topic, clinic = the_plan.topics[job.topic], the_plan.clinics[job.clinic]
+        topic, clinic = the_plan.topic(job), the_plan.clinics[job.clinic]
+        untranslated = the_plan.untranslated(job)
         refused = gate.errors(topic, clinic, job.level)
-        if topic.is_draft and not options.allow_drafts:
+        if untranslated:  # never printed half in English: every text of the level must be translated
+            report.failed.append(Failure(job.name, tuple(untranslated), UNTRANSLATED))
+            notify("failed", job.name)
+        elif topic.is_draft and not options.allow_drafts:
             report.failed.append(Failure(job.name, (_draft_refusal(project, topic),)))
             notify("failed", job.name)
         elif refused and not options.ignore_check:
             report.failed.append(Failure(job.name, tuple(refused), GATE_REFUSAL))
             notify("failed", job.name)
         else:
-            planned.append(Planned(job, input_key, gate.grades[(topic.id, job.level)]))
+            planned.append(Planned(job, input_key, gate.grade(topic, job.level)))
     return planned
+
+
+UNTRANSLATED = "refused: not every text it prints is translated and current (see `handouts translate status`)"
 
 
 def _draft_refusal(project: Project, topic: Topic) -> Diagnostic:
@@ -428,7 +491,7 @@ def _tasks(
     templates = Templates(project)
     for item in planned:
         job = item.job
-        view = handout_view(project, the_plan.topics[job.topic], the_plan.clinics[job.clinic], job.level)
+        view = templates.view(the_plan.topic(job), the_plan.clinics[job.clinic], job.level, job.edition)
         try:
             document = templates.document(view)
         except HandoutsError as error:
@@ -483,6 +546,7 @@ def _record(
         status=outcome.result.status,
         reading_grade=planned.reading_grade,
         thumbnail=_write_thumbnail(output_dir, job, outcome.thumbnail),
+        edition=job.edition,
     )
     entries[job.path] = entry
     report.built.append(entry)

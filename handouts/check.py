@@ -18,14 +18,14 @@ from pathlib import Path
 
 import jinja2
 
-from . import branding, lexicon, loading, markup, readability, templates
+from . import branding, lexicon, loading, markup, readability, templates, translations
 from .branding import contrast_ratio
 from .codes import ERROR, WARNING, severity
 from .errors import ConfigError, Diagnostic, HandoutsError
-from .inputs import read_text
+from .inputs import looks_like_image, read_bytes, read_text
 from .markup import term_is_used
 from .models import Clinic, Level, Position, Project, Topic
-from .views import handout_view, printed_text
+from .views import printed_text
 
 __all__ = ["CheckReport", "Gate", "check_project", "contrast_ratio", "gate_message"]
 
@@ -81,6 +81,7 @@ class CheckReport:
     findings: list[Diagnostic] = field(default_factory=list)
     measured: list[Measured] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
+    translated: list[LanguageMeasured] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -111,6 +112,7 @@ class CheckReport:
             "summary": {"errors": len(self.errors), "warnings": len(self.warnings), "files": len(self.files)},
             "findings": [finding.as_dict() for finding in self.sorted_findings()],
             "readability": [measured.as_dict() for measured in self.measured],
+            "language_readability": [measured.as_dict() for measured in self.translated],
         }
 
 
@@ -127,7 +129,8 @@ def jargon_terms(project: Project) -> tuple[str, ...]:
 def check_topic(
     project: Project, topic: Topic, levels: Iterable[str], today: dt.date | None = None
 ) -> tuple[list[Diagnostic], list[Measured]]:
-    """Cross-references, readability and plain-language rules of one loaded topic."""
+    """Cross-references, readability and plain-language rules of one loaded topic (English; a
+    translation is checked by :func:`check_translation`)."""
     findings: list[Diagnostic] = []
     shown_as = project.relative(topic.path)
     top = Position(shown_as, 1, 1)
@@ -147,6 +150,79 @@ def check_topic(
         findings.extend(_plain_language_findings(topic, level, scores, jargon))
     findings.extend(_rising_grades(measured, at("title")))
     return findings, measured
+
+
+@dataclass(frozen=True)
+class LanguageMeasured:
+    """A translation's readability at one level: its language's own formula, or "not measured"."""
+
+    scores: readability.LanguageScores
+    min_score: float | None
+
+    def as_dict(self) -> dict:
+        """The JSON shape of one ``language_readability`` entry."""
+        scores = self.scores
+        return {
+            "topic": scores.topic,
+            "level": scores.level,
+            "language": scores.language,
+            "formula": scores.formula or None,
+            "score": round(scores.score, 1) if scores.score is not None else None,
+            "band": scores.band,
+            "min_score": self.min_score,
+            "words_per_sentence": round(scores.words_per_sentence, 1),
+        }
+
+
+def check_translation(project: Project, topic: Topic, levels: Iterable[str]) -> tuple[list[Diagnostic], list]:
+    """A translated topic (PO lines): glossary terms found in its text, the language's own readability
+    formula (Spanish: INFLESZ; Thai: not measured), sentence length with the language's word
+    segmentation, and numbers at plain-language levels. English-only rules (grades, the Dale-Chall
+    list, the English jargon list) do not apply."""
+    assert topic.translation is not None
+    po = Position(project.relative(topic.translation.path), 1, 0)
+    findings: list[Diagnostic | None] = []
+    printed = [printed_text(topic, level) for level in topic.titles]
+    for term in topic.glossary:
+        if not any(term_is_used(term, text) for text in printed):
+            message = f"glossary term {term!r} ({topic.language}) is never used in the translated text"
+            findings.append(_finding(po, "HL012", message))
+    for figure in topic.figures:
+        findings.extend(_localized_figure(project, figure.path, topic.language, po))
+    measured = []
+    for level_id in levels:
+        level = project.levels[level_id]
+        scores = readability.measure_language(topic, level_id)
+        limit = level.min_inflesz if scores.formula else None
+        measured.append(LanguageMeasured(scores, limit))
+        if limit is not None and scores.score is not None and scores.score < limit:
+            message = (
+                f"level {level_id!r} in {topic.language!r} scores {scores.score:.1f} on {scores.formula}"
+                f" ({scores.band}); its min_inflesz is {limit:g}"
+            )
+            findings.append(_level_finding(level, po, "HL108", message))
+        for passage in dict.fromkeys(scores.passages):
+            findings.extend(_sentence_findings(passage, level, topic.language))
+            if level.plain_language:
+                findings.extend(_number_findings(passage, level))
+    return list(dict.fromkeys(finding for finding in findings if finding)), measured
+
+
+def _localized_figure(project: Project, path: Path, language: str, po: Position) -> list[Diagnostic]:
+    """HL112 when a figure has no version in ``language``; a version that is not a sound image is an error."""
+    shown = project.relative(path)
+    if f".{language}." not in path.name:
+        wanted = project.relative(path.with_name(f"{path.stem}.{language}{path.suffix}"))
+        return [
+            _finding(po, "HL112", f"{path.name} has no {language!r} version ({wanted}): its labels print untranslated")
+        ]
+    try:
+        data = read_bytes(path, shown, project.limits.image, path.parent)
+    except ConfigError as error:
+        return list(error.diagnostics)
+    if not looks_like_image(path.suffix.lower(), data):
+        return [Diagnostic(shown, 0, 0, f"{path.name} is not a valid {path.suffix[1:].upper()} file", "error", "HL002")]
+    return []
 
 
 def _structure_findings(topic: Topic, at) -> list[Diagnostic]:
@@ -303,10 +379,10 @@ def _line(position: Position, offset: int) -> Position:
     return Position(position.path, position.line + offset, 0)
 
 
-def _sentence_findings(passage: readability.Passage, level: Level) -> list[Diagnostic | None]:
+def _sentence_findings(passage: readability.Passage, level: Level, language: str = "en") -> list[Diagnostic | None]:
     found = []
-    for sentence in lexicon.sentences(passage.text):
-        words = len(lexicon.words(sentence))
+    for sentence in readability.language_sentences(passage.text, language):
+        words = len(readability.language_words(sentence, language))
         if level.max_sentence_words and words > level.max_sentence_words:
             message = (
                 f"{passage.unit}: a {words}-word sentence at level {level.id!r} (max {level.max_sentence_words}):"
@@ -418,7 +494,7 @@ def check_printing(
 ) -> list[Diagnostic]:
     """Characters of the topic (``topic_text``) and of the clinic's ``texts`` (:func:`printing_texts`)
     that no shipped font prints (HL305)."""
-    return branding.glyph_findings(project, clinic, [(topic.path, topic_text), *texts])
+    return branding.glyph_findings(project, clinic, [(topic_file(topic), topic_text), *texts])
 
 
 def check_rendering(
@@ -429,7 +505,7 @@ def check_rendering(
     findings = []
     for level in levels:
         try:
-            html = maker.html(handout_view(project, topic, clinic, level))
+            html = maker.html(maker.view(topic, clinic, level))
         except HandoutsError as error:
             findings.extend(error.diagnostics)
             continue
@@ -455,7 +531,7 @@ def check_project(
     topic_ids = list(topics) if topics else _all_ids(project, report, "topic")
     clinic_ids = list(clinics) if clinics else _all_ids(project, report, "clinic")
     report.files.add(loading.PROJECT_FILE)
-    loaded_topics = []
+    loaded_topics, loaded_clinics = [], []
     for topic_id in topic_ids:
         report.files.add(project.relative(project.content_dir / f"{topic_id}.yaml"))
         try:
@@ -476,15 +552,51 @@ def check_project(
             continue
         report.findings.extend(check_clinic(project, clinic))
         report.findings.extend(_check_handouts(project, loaded_topics, clinic, level_ids))
+        loaded_clinics.append(clinic)
+    _check_translations(project, report, loaded_topics, loaded_clinics, level_ids)
     return report
 
 
-def _check_handouts(project: Project, topics: list[Topic], clinic: Clinic, levels: list[str]) -> list[Diagnostic]:
+def _check_translations(
+    project: Project, report: CheckReport, topics: list[Topic], clinics: list[Clinic], levels: list[str]
+) -> None:
+    """Every translation a clinic prints or a PO file holds: complete and current (HL110), its own
+    readability rules, and its handouts rendered (template words translated, glyphs covered)."""
+    maker = templates.Templates(project)
+    for topic in topics:
+        printed = {language for clinic in clinics for language in clinic.printed_languages}
+        for language in sorted(printed | set(translations.available_languages(project, topic.id))):
+            if language == topic.language:
+                continue
+            path = translations.catalog_path(project, topic.id, language)
+            report.files.add(project.relative(path))
+            if not path.exists():
+                message = f"{topic.id} has no translation into {language!r}: its {language!r} handouts are not built"
+                report.findings.append(Diagnostic(project.relative(path), 0, 0, message, WARNING, "HL111"))
+                continue
+            try:
+                localized = translations.localize(project, topic, language)
+            except HandoutsError as error:
+                report.findings.extend(error.diagnostics)
+                continue
+            report.findings.extend(dict.fromkeys(p for level in levels for p in localized.problems(level)))
+            findings, measured = check_translation(project, localized.topic, levels)
+            report.findings.extend(findings)
+            report.translated.extend(measured)
+            for clinic in clinics:
+                if language in clinic.printed_languages:
+                    in_language = clinic.in_language(language)
+                    report.findings.extend(_check_handouts(project, [localized.topic], in_language, levels, maker))
+
+
+def _check_handouts(
+    project: Project, topics: list[Topic], clinic: Clinic, levels: list[str], maker: templates.Templates | None = None
+) -> list[Diagnostic]:
     """What only shows when a clinic's handouts are made: glyphs and rendered templates, each reported once."""
-    texts, maker = printing_texts(project, clinic), templates.Templates(project)
+    texts, maker = printing_texts(project, clinic), maker or templates.Templates(project)
     findings = []
     for topic in topics:
-        findings.extend(check_printing(project, topic, clinic, texts, topic.path.read_text(encoding="utf-8")))
+        findings.extend(check_printing(project, topic, clinic, texts, topic_file(topic).read_text(encoding="utf-8")))
         findings.extend(check_rendering(project, topic, clinic, levels, maker))
     return list(dict.fromkeys(findings))
 
@@ -515,30 +627,45 @@ class Gate:
 
     def __init__(self, project: Project):
         self.project = project
-        self._topics: dict[tuple[str, str], list[Diagnostic]] = {}
+        self._topics: dict[tuple[str, str, str], list[Diagnostic]] = {}
         self._clinics: dict[str, list[Diagnostic]] = {}
-        self._pairs: dict[tuple[str, str], list[Diagnostic]] = {}
+        self._pairs: dict[tuple[str, str, str], list[Diagnostic]] = {}
         self._printing: dict[str, list[tuple[Path, str]]] = {}  # clinic → what it prints besides the topic
-        self._topic_texts: dict[str, str] = {}
-        self.grades: dict[tuple[str, str], float] = {}
+        self._topic_texts: dict[Path, str] = {}
+        self._grades: dict[tuple[str, str, str], float | None] = {}
+
+    def grade(self, topic: Topic, level: str) -> float | None:
+        """The measured grade (English only: no English grade is given for another language)."""
+        return self._grades.get((topic.id, topic.language, level))
 
     def errors(self, topic: Topic, clinic: Clinic, level: str) -> list[Diagnostic]:
-        """The error findings of ``topic`` at ``level`` and of ``clinic``: empty when it may be made."""
-        key = (topic.id, level)
+        """The error findings of ``topic`` (in its language) at ``level`` and of ``clinic``: empty when
+        it may be made."""
+        key = (topic.id, topic.language, level)
         if key not in self._topics:
-            findings, measured = check_topic(self.project, topic, [level])
+            if topic.translation is None:
+                findings, measured = check_topic(self.project, topic, [level])
+                self._grades[key] = round(measured[0].scores.whole.grade, 1)
+            else:
+                findings, _ = check_translation(self.project, topic, [level])
+                self._grades[key] = None
             self._topics[key] = [f for f in findings if f.severity == ERROR]
-            self.grades[key] = round(measured[0].scores.whole.grade, 1)
         if clinic.id not in self._clinics:
             self._clinics[clinic.id] = [f for f in check_clinic(self.project, clinic) if f.severity == ERROR]
             self._printing[clinic.id] = printing_texts(self.project, clinic)
-        if topic.id not in self._topic_texts:
-            self._topic_texts[topic.id] = topic.path.read_text(encoding="utf-8")
-        pair = (topic.id, clinic.id)
+        source = topic_file(topic)
+        if source not in self._topic_texts:
+            self._topic_texts[source] = source.read_text(encoding="utf-8")
+        pair = (topic.id, topic.language, clinic.id)
         if pair not in self._pairs:
             texts = self._printing[clinic.id]
-            self._pairs[pair] = check_printing(self.project, topic, clinic, texts, self._topic_texts[topic.id])
+            self._pairs[pair] = check_printing(self.project, topic, clinic, texts, self._topic_texts[source])
         return self._topics[key] + self._clinics[clinic.id] + self._pairs[pair]
+
+
+def topic_file(topic: Topic) -> Path:
+    """The file a topic's text comes from: its YAML, or for a translation its PO file."""
+    return topic.translation.path if topic.translation and topic.translation.path else topic.path
 
 
 GATE_REFUSAL = "refused: it does not pass 'handouts check' (use --ignore-check to make it anyway)"

@@ -89,6 +89,33 @@ def format_option(help_text: str):
     )
 
 
+def language_option(many: bool):
+    """``--language``: one language (render, packet) or a filter (build, repeatable)."""
+    if many:
+        return click.option(
+            "--language", "languages", multiple=True, metavar="LANG", help="Only this language (repeatable)."
+        )
+    return click.option(
+        "--language",
+        metavar="LANG",
+        help="Language (es, th ...): needs a complete translation. Default: the clinic's first language.",
+    )
+
+
+def edition_option(many: bool):
+    """``--edition regular|large``."""
+    return click.option(
+        "--edition",
+        "editions" if many else "edition",
+        type=click.Choice(["regular", "large"]),
+        multiple=many,
+        default=None if many else "regular",
+        show_default=not many,
+        help="large: large print (18 pt and up, 1.5 line spacing), named <...>.large.pdf"
+        + (" (repeatable). Default: the editions in handouts.yaml or clinic.yaml." if many else "."),
+    )
+
+
 thumbnail_option = click.option(
     "--thumbnail", is_flag=True, help="Also write a PNG of page 1 beside each PDF (for portal previews)."
 )
@@ -187,6 +214,8 @@ def list_command(state: _State, output_format: str) -> None:
 )
 @click.option("--note", metavar="TEXT", help="With --for: notes from the care team, printed on page 1.")
 @click.option("--date", "for_date", metavar="YYYY-MM-DD", help="With --for: the date printed on the copy.")
+@language_option(many=False)
+@edition_option(many=False)
 @thumbnail_option
 @variant_option
 @timeout_option
@@ -203,6 +232,8 @@ def render(
     for_name: str | None,
     note: str | None,
     for_date: str | None,
+    language: str | None,
+    edition: str,
     thumbnail: bool,
     pdf_variant: str,
     timeout: float,
@@ -218,13 +249,15 @@ def render(
       handouts render endplate-sclerosis --clinic riverside-spine --level easy
       handouts render endplate-sclerosis --clinic riverside-spine -o today/back.pdf --mkdir
       handouts render endplate-sclerosis --clinic riverside-spine --for "A. Patient" -o copy.pdf
+      handouts render endplate-sclerosis --clinic bangkok-regenerative --language th --edition large
     """
-    from .commands.render import check_output, personal_details, render_handout
+    from .commands.render import Choice, check_output, personal_details, render_handout
 
     check_output(output, as_html, mkdir)
     personal = personal_details(for_name, note, for_date)
+    choice = Choice(clinic_id, level, language, edition)
     written = render_handout(
-        state.project, topic, clinic_id, level, output, as_html, personal, thumbnail, pdf_variant, ignore_check, timeout
+        state.project, topic, choice, output, as_html, personal, thumbnail, pdf_variant, ignore_check, timeout
     )
     _echo_written(written)
 
@@ -263,6 +296,8 @@ class _Progress:
 @click.option("--clinic", "clinics", multiple=True, help="Only this clinic (repeatable).")
 @click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
 @click.option("--level", "levels", multiple=True, help="Only this reading level (repeatable).")
+@language_option(many=True)
+@edition_option(many=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes. Default: the number of CPU cores.")
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
 @click.option("--dry-run", is_flag=True, help="Show what would be built, skipped and pruned; write nothing.")
@@ -292,6 +327,8 @@ def build(
     clinics: tuple[str, ...],
     topics: tuple[str, ...],
     levels: tuple[str, ...],
+    languages: tuple[str, ...],
+    editions: tuple[str, ...],
     jobs: int | None,
     force: bool,
     dry_run: bool,
@@ -307,9 +344,11 @@ def build(
     ignore_check: bool,
     allow_drafts: bool,
 ) -> None:
-    """Build every clinic × topic × level that is out of date into the output folder.
+    """Build every clinic × topic × level × language × edition that is out of date.
 
-    Writes <output>/<clinic>/<topic>.<level>.<language>.pdf and <output>/manifest.json.
+    Writes <output>/<clinic>/<topic>.<level>.<language>.pdf (.large.pdf in large print)
+    and <output>/manifest.json. A clinic's languages are those of its clinic.yaml; a
+    language is built for a topic only when every text it prints is translated.
     Unchanged handouts are skipped; a failing handout is reported and the others
     still build (exit code 1 at the end). Handouts that fail 'handouts check' are
     refused unless --ignore-check is given; draft topics (not medically reviewed)
@@ -342,7 +381,7 @@ def build(
     started = time.monotonic()
     progress = _Progress(quiet or output_format == "json" or dry_run)
     try:
-        result = run_build(project, topics, clinics, levels, shard, options, progress, fhir)
+        result = run_build(project, topics, clinics, levels, shard, options, progress, fhir, languages, editions)
     finally:
         progress.close()
     elapsed = time.monotonic() - started
@@ -425,6 +464,8 @@ def _print_report(report, project: Project, elapsed: float, quiet: bool) -> None
 )
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of the PDF.")
 @mkdir_option
+@language_option(many=False)
+@edition_option(many=False)
 @variant_option
 @timeout_option
 @ignore_check_option
@@ -437,6 +478,8 @@ def packet(
     output: Path,
     as_html: bool,
     mkdir: bool,
+    language: str | None,
+    edition: str,
     pdf_variant: str,
     timeout: float,
     ignore_check: bool,
@@ -450,13 +493,12 @@ def packet(
     Examples:
       handouts packet endplate-sclerosis subchondral-sclerosis --clinic riverside-spine -o visit.pdf
     """
-    from .commands.render import check_output, render_packet
+    from .commands.render import Choice, check_output, render_packet
 
     check_output(output, as_html, mkdir)
+    choice = Choice(clinic_id, level, language, edition)
     _echo_written(
-        render_packet(
-            state.project, list(topics), output, clinic_id, level, as_html, pdf_variant, ignore_check, timeout
-        )
+        render_packet(state.project, list(topics), output, choice, as_html, pdf_variant, ignore_check, timeout)
     )
 
 
@@ -512,6 +554,88 @@ def export_fhir_command(
 
     written = export_fhir(state.project, target, embed, base_url, bundle_type)
     click.echo(f"wrote {len(written)} FHIR files")
+
+
+# ---------------------------------------------------------------- translate
+
+
+@cli.group(short_help="Keep translations (gettext PO files) in step with the English text.")
+def translate() -> None:
+    """Translations of topics, one gettext PO file per topic and language.
+
+    content/translations/<lang>/<topic>.po holds one entry per paragraph, list item,
+    heading, title, red flag, plan item, glossary entry, figure text and source site.
+    Translators edit them with any PO tool (Poedit, Weblate, Crowdin). A handout in a
+    language is built only when every text it prints is translated and not fuzzy.
+
+    \b
+    Examples:
+      handouts translate update --lang es
+      handouts translate status --format json
+    """
+
+
+@translate.command("update", short_help="Create or update PO files from the English topics.")
+@click.argument("topics", nargs=-1)
+@click.option(
+    "--lang",
+    "languages",
+    multiple=True,
+    metavar="LANG",
+    help="Language code (repeatable). Default: every language with PO files or printed by a clinic.",
+)
+@pass_state
+def translate_update(state: _State, topics: tuple[str, ...], languages: tuple[str, ...]) -> None:
+    """Create or update the PO files of TOPICS (default: all) as msgmerge would.
+
+    New texts appear untranslated; a changed English text keeps its old translation,
+    marked fuzzy with the previous English beside it, for the translator to correct;
+    removed texts become obsolete (#~ lines).
+
+    \b
+    Examples:
+      handouts translate update --lang es --lang th
+      handouts translate update endplate-sclerosis --lang th
+    """
+    from .commands.translate import run_update
+
+    for result in run_update(state.project, topics, languages):
+        verb = "created" if result.created else "updated"
+        click.echo(
+            f"{verb} {result.path}: {result.new} new, {result.fuzzy} fuzzy, {result.obsolete} obsolete,"
+            f" {result.unchanged} unchanged"
+        )
+
+
+@translate.command("status", short_help="Translated, fuzzy, stale and missing texts per topic, language, level.")
+@click.argument("topics", nargs=-1)
+@click.option("--lang", "languages", multiple=True, metavar="LANG", help="Only this language (repeatable).")
+@format_option("json prints one object per topic × language × level.")
+@pass_state
+def translate_status(state: _State, topics: tuple[str, ...], languages: tuple[str, ...], output_format: str) -> None:
+    """How complete each translation is, per topic × language × level.
+
+    fuzzy: marked for review; stale: the English changed since it was translated;
+    missing: not translated. Only complete rows can be built. Exit code 0 either way.
+
+    \b
+    Examples:
+      handouts translate status
+      handouts translate status --lang th --format json
+    """
+    from .commands.translate import run_status
+
+    rows = run_status(state.project, topics, languages)
+    if output_format == "json":
+        _echo_json({"translations": [row.as_dict() for row in rows]})
+        return
+    click.echo(f"{'topic':<26} {'lang':<6} {'level':<10} {'done':>5} {'fuzzy':>5} {'stale':>5} {'miss':>5}  status")
+    for row in rows:
+        state_text = "complete" if row.complete else click.style("incomplete", fg="yellow")
+        click.echo(
+            f"{row.topic:<26} {row.language:<6} {row.level:<10} {row.translated:>5} {row.fuzzy:>5}"
+            f" {row.stale:>5} {row.missing:>5}  {state_text}, {row.status}"
+        )
 
 
 # ---------------------------------------------------------------- check
@@ -588,6 +712,18 @@ def _print_check(report) -> None:
                 f" {whole.flesch_kincaid_grade:>5.1f} {whole.smog_index:>5.1f} {whole.flesch_reading_ease:>5.0f}"
                 f" {whole.words_per_sentence:>5.1f} {measured.scores.shares.unfamiliar_percent:>6.1f}"
                 f" {measured.scores.shares.long_percent:>6.1f}{mark}"
+            )
+    if report.translated:
+        click.secho("\nTranslations (each language by its own formula; no English grade is given)", bold=True)
+        click.echo(f"  {'topic':<26} {'level':<10} {'lang':<5} {'score':>6} {'min':>4} {'w/s':>5}  formula")
+        for measured in report.translated:
+            scores = measured.scores
+            value = f"{scores.score:>6.1f}" if scores.score is not None else f"{'—':>6}"
+            limit = f"{measured.min_score:>4g}" if measured.min_score is not None else f"{'—':>4}"
+            formula = f"{scores.formula}: {scores.band}" if scores.formula else "not measured (no validated formula)"
+            click.echo(
+                f"  {scores.topic:<26} {scores.level:<10} {scores.language:<5} {value} {limit}"
+                f" {scores.words_per_sentence:>5.1f}  {formula}"
             )
     click.echo("\n" + report.summary())
 

@@ -71,6 +71,28 @@ _ALL = (
     Code("HL105", ERROR, "check", "too many long words (3+ syllables): more than `max_long_word_percent`"),
     Code("HL106", ERROR, "render", "the handout has more pages than its level's `max_pages`"),
     Code("HL107", ERROR, "build", "a draft topic (not medically reviewed): `build` needs `--allow-drafts`"),
+    Code(
+        "HL108",
+        ERROR,
+        "check",
+        "Spanish text scores below the level's `min_inflesz` (Szigriszt-Pazos, INFLESZ scale); no English grade is"
+        " given for other languages",
+    ),
+    # ---- translations
+    Code(
+        "HL110",
+        ERROR,
+        "check",
+        "a text the handout prints is not translated into its language, is fuzzy, or its English changed since"
+        " (at the PO entry): that language's handouts are not built",
+    ),
+    Code("HL111", WARNING, "check", "a clinic prints a language a topic has no translation (PO file) into"),
+    Code(
+        "HL112",
+        WARNING,
+        "check",
+        "a figure has no version in the handout's language (`<name>.<lang>.svg`): its labels print untranslated",
+    ),
     # ---- layout (the finished pages, read back by the layout lint)
     Code("HL501", WARNING, "layout", "a page other than the last is less than 70 % full"),
     Code("HL502", WARNING, "layout", "a heading is the last line of a page"),

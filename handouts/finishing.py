@@ -15,6 +15,13 @@ the PDF objects just before they are written (WeasyPrint's ``finisher`` hook).
 - **Figure bounding boxes in PDF user space.** WeasyPrint writes a figure's
   ``/BBox`` in CSS pixels from the top of the page; PDF wants points from the bottom.
 - **Links that print.** Link annotations get the Print flag (ISO 14289-1 7.18.1).
+- **Thai text that extracts as written.** WeasyPrint maps each glyph to the text of the cluster
+  it was first drawn in, so a glyph first met inside a cluster of several (a tone mark over SARA
+  AM) maps to nothing (which PDF/UA forbids), or to the whole cluster, everywhere in the
+  document. For the shipped Thai face every glyph's text is set from the font itself: its cmap,
+  and the glyphs its single substitutions make (narrow and lowered marks). SARA AM is drawn as
+  its own glyph (docs/tools/make_thai_font.py) except under a tone mark, where it extracts as
+  NIKHAHIT, tone, SARA AA (its compatibility decomposition, in drawing order).
 - **An archival file that says what it is.** A PDF/A-3a file is tagged too; its
   XMP claims PDF/UA-1 and declares the ``pdfuaid`` schema in a ``pdfaExtension``
   block, as ISO 19005-3 6.6.2.3.1 requires for a property outside the predefined
@@ -26,6 +33,8 @@ All of it walks Python objects already in memory: no PDF is parsed again.
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 
 import pydyf
 
@@ -34,8 +43,10 @@ PX_TO_PT = 0.75
 _TEXT_MATRIX = re.compile(rb"^\S+ \S+ \S+ \S+ \S+ (\S+) Tm$")
 
 
-def finish(document, pdf, archival: bool = False) -> None:
+def finish(document, pdf, archival: bool = False, fonts_dir: Path | None = None) -> None:
     """Apply every fix to ``pdf`` (a pydyf PDF) made from ``document`` (a WeasyPrint Document)."""
+    if fonts_dir is not None:
+        glyph_texts_from_fonts(pdf, fonts_dir)
     if "StructTreeRoot" in pdf.catalog:
         furniture_as_artifacts(document, pdf)
         list_bodies(pdf)
@@ -184,3 +195,63 @@ def declare_pdf_ua(pdf) -> None:
     stream = _object(pdf, pdf.catalog["Metadata"])
     content = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in stream.stream)
     stream.stream = [content.replace(b"</rdf:RDF>", PDFUA_EXTENSION + b"</rdf:RDF>", 1)]
+
+
+# ---------------------------------------------------------------- text of Thai glyphs
+
+THAI_FONTS = "HandoutsThaiLooped-*.ttf"
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]*)>")
+
+
+@cache
+def thai_glyph_texts(font_file: Path) -> dict[int, str]:
+    """Glyph id → the text it draws, from the font: its cmap, then what its single substitutions
+    make of those glyphs (narrow and lowered marks)."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(font_file.read_bytes()))
+    names: dict[str, str] = {}
+    for code, name in font.getBestCmap().items():
+        names.setdefault(name, chr(code))
+    substitutions = []
+    for lookup in font["GSUB"].table.LookupList.Lookup:
+        for table in lookup.SubTable:
+            table = getattr(table, "ExtSubTable", table)
+            if getattr(table, "LookupType", lookup.LookupType) == 1:
+                substitutions.extend(table.mapping.items())
+    changed = True
+    while changed:
+        changed = False
+        for source, made in substitutions:
+            if source in names and made not in names:
+                names[made] = names[source]
+                changed = True
+    return {font.getGlyphID(name): text for name, text in names.items()}
+
+
+def glyph_texts_from_fonts(pdf, fonts_dir: Path) -> None:
+    """Rewrite the ToUnicode map of every shipped Thai font in ``pdf`` from :func:`thai_glyph_texts`."""
+    files = {path.stem.split("-")[-1]: path for path in fonts_dir.glob(THAI_FONTS)}
+    if not files:
+        return
+    for item in pdf.objects:
+        if not isinstance(item, pydyf.Dictionary) or item.get("Type") != "/Font" or "ToUnicode" not in item:
+            continue
+        base = str(item.get("BaseFont", ""))
+        if "Handouts-Thai-Looped" not in base:
+            continue
+        style = "Bold" if base.endswith("-Bold") else "Regular"
+        if style in files:
+            _rewrite_to_unicode(_object(pdf, item["ToUnicode"]), thai_glyph_texts(files[style]))
+
+
+def _rewrite_to_unicode(stream, texts: dict[int, str]) -> None:
+    def mapped(match: re.Match) -> bytes:
+        glyph = int(match.group(1), 16)
+        if glyph not in texts:
+            return match.group(0)
+        return b"<%s> <%s>" % (match.group(1), texts[glyph].encode("utf-16-be").hex().encode())
+
+    stream.stream = [_BFCHAR.sub(mapped, line) if isinstance(line, bytes) else line for line in stream.stream]

@@ -190,8 +190,13 @@ def _broken_words(pages: list[_PageIndex]) -> list[LayoutFinding]:
     return found
 
 
+ZERO_WIDTH_SPACE = "\u200b"
+
+
 def _broken(end: str, start: str, original: str) -> str:
     """The word or address broken between a line ending in ``end`` and the next starting with ``start``, or ''."""
+    if end.endswith(ZERO_WIDTH_SPACE) or start.startswith(ZERO_WIDTH_SPACE):
+        return ""  # a break between Thai words (see linebreaks.py)
     tail, head = (end.split() or [""])[-1], (start.split() or [""])[0]
     if not tail or not head:
         return ""

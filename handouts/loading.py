@@ -24,9 +24,10 @@ from .fields import (
     did_you_mean,
     key_positions,
     number,
+    texts,
 )
 from .inputs import IMAGE_MAGIC, KIB, PROJECT_FILE_LIMIT, Limits, looks_like_image, read_bytes
-from .models import LEVEL_RULES, PAPER_SIZES, SEVERITIES, Clinic, Contact, Level, Project, Topic
+from .models import EDITIONS, LEVEL_RULES, PAPER_SIZES, SEVERITIES, Clinic, Contact, Level, Project, Topic
 from .topics import load_topic
 from .yamlstrict import Located, Map, Seq, Str, read_yaml
 
@@ -79,6 +80,7 @@ def load_project(root: Path) -> Project:
     if not isinstance(jargon, Seq) or not all(isinstance(term, Str) for term in jargon):
         check.error(jargon if isinstance(jargon, Located) else data, "project.jargon: expected a list of words")
         jargon = Seq()
+    project_editions = editions(check, data, "project") if "editions" in data else ("regular",)
     check.raise_if_any()
     return Project(
         root=root,
@@ -90,6 +92,7 @@ def load_project(root: Path) -> Project:
         default_level=default_level,
         jargon=tuple(str(term).lower() for term in jargon),
         limits=limits,
+        editions=project_editions,
     )
 
 
@@ -175,6 +178,7 @@ def _load_levels(check: Fields, value: object) -> dict[str, Level]:
             max_long_word_percent=_optional(check, spec, "max_long_word_percent", what, 0, 100),
             max_pages=int(number(check, spec, "max_pages", what, 1, 100)) if "max_pages" in spec else None,
             min_font_pt=number(check, spec, "min_font_pt", what, 6, 72) if "min_font_pt" in spec else 12.0,
+            min_inflesz=_optional(check, spec, "min_inflesz", what, 0, 100),
             severities=_severities(check, spec.get("severity"), f"{what}.severity"),
         )
     return levels
@@ -251,7 +255,8 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
     paper = check.text(data, "paper", "clinic")
     if paper is not None and paper not in PAPER_SIZES:
         check.error(paper, f"clinic.paper: {paper!r} is not one of: {', '.join(PAPER_SIZES)}", "HL303")
-    language = check.matching(data, "language", "clinic", LANGUAGE, '"en"')
+    language = check.matching(data, "language", "clinic", LANGUAGE, '"en"') if "language" in data else "en"
+    languages = _languages(check, data, language)
     contact = _clinic_contact(check, data.get("contact", Map()))
     disclaimer = check.text(data, "disclaimer", "clinic")
     about = check.text(data, "about", "clinic", required=False)
@@ -272,7 +277,69 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
         about=str(about or ""),
         logo_has_name=boolean(check, data, "logo_has_name", "clinic"),
         positions=key_positions(data, shown_as, ("colors", "contact")),
+        languages=languages,
+        translations=_clinic_translations(check, data, language, languages, about is not None),
+        editions=editions(check, data, "clinic") if "editions" in data else (),
     )
+
+
+def _languages(check: Fields, data: Map, language: str) -> tuple[str, ...]:
+    """``languages``: language codes, no repeats; default: the clinic's own ``language``."""
+    if "languages" not in data:
+        return (language,)
+    found = []
+    for value in texts(check, data["languages"], "clinic.languages"):
+        if not LANGUAGE.fullmatch(str(value)):
+            check.error(value, f"clinic.languages: {str(value)!r} is not a language code such as en, es or th")
+        elif str(value) in found:
+            check.error(value, f"clinic.languages: {str(value)!r} is listed twice")
+        else:
+            found.append(str(value))
+    if not found:
+        check.error(data["languages"], "clinic.languages: name at least one language")
+    return tuple(found)
+
+
+def _clinic_translations(
+    check: Fields, data: Map, language: str, languages: tuple[str, ...], has_about: bool
+) -> dict[str, dict[str, str]]:
+    """``translations``: the clinic's texts per language; every printed language needs its disclaimer."""
+    value = data.get("translations", Map())
+    mapping = check.mapping(value, "clinic.translations", value.keys() if isinstance(value, Map) else ())
+    found: dict[str, dict[str, str]] = {}
+    for other in mapping or {}:
+        what = f"clinic.translations.{other}"
+        if other not in languages:
+            line, column = mapping.key_positions[other]
+            check.error_at(line, column, f"{what}: {other!r} is not one of clinic.languages")
+        fields = check.mapping(mapping[other], what, schema.CLINIC_TEXTS.names, schema.CLINIC_TEXTS.required)
+        if fields is None:
+            continue
+        found[other] = {key: str(text) for key in fields if (text := check.text(fields, key, what)) is not None}
+        if has_about and "about" not in fields:
+            check.error(fields, f"{what}: missing 'about' (the clinic's blurb is printed in every language)")
+    for other in languages:
+        if other != language and other not in found:
+            at = data.get("languages") if isinstance(data.get("languages"), Located) else data
+            check.error(
+                at,
+                f"clinic.languages: {other!r} needs translations.{other}.disclaimer"
+                f" (this file's texts are in {language!r})",
+            )
+    return found
+
+
+def editions(check: Fields, data: Map, what: str) -> tuple[str, ...]:
+    """``editions``: some of regular and large, no repeats."""
+    found = []
+    for value in texts(check, data["editions"], f"{what}.editions"):
+        if str(value) not in EDITIONS:
+            check.error(value, f"{what}.editions: {str(value)!r} is not one of: {', '.join(EDITIONS)}")
+        elif str(value) not in found:
+            found.append(str(value))
+    if not found:
+        check.error(data["editions"], f"{what}.editions: name at least one edition")
+    return tuple(found)
 
 
 def _clinic_logo(check: Fields, data: Map, folder: Path, limit: int) -> Path:

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from . import __version__
 from .errors import Diagnostic
+from .models import EDITIONS
 from .outfolder import inside, write_atomic
 
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3  # 3: an edition per entry (regular | large)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Entry:
     status: str
     reading_grade: float | None
     thumbnail: str | None
+    edition: str = "regular"
 
 
 def read_manifest(output_dir: Path, ignored: list[Diagnostic] | None = None) -> dict[str, Entry]:
@@ -83,8 +85,11 @@ def _entry(output_dir: Path, item: object) -> tuple[Entry | None, str]:
     entry = Entry(**item)
     if inside(output_dir, entry.path) is None or not entry.path.endswith(".pdf"):
         return None, f"path {entry.path!r} is not an output's path inside the output folder"
-    if entry.path != f"{entry.clinic}/{entry.topic}.{entry.level}.{entry.language}.pdf":
-        return None, f"path {entry.path!r} does not match its clinic, topic, level and language"
+    suffix = "" if entry.edition == "regular" else f".{entry.edition}"
+    if entry.edition not in EDITIONS or entry.path != (
+        f"{entry.clinic}/{entry.topic}.{entry.level}.{entry.language}{suffix}.pdf"
+    ):
+        return None, f"path {entry.path!r} does not match its clinic, topic, level, language and edition"
     if entry.thumbnail not in (None, entry.path[: -len(".pdf")] + ".png") or (
         entry.thumbnail and inside(output_dir, entry.thumbnail) is None
     ):

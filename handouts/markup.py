@@ -149,6 +149,44 @@ def lists(text: str) -> list[ListInfo]:
     return sorted(found, key=lambda info: info.line_offset)
 
 
+_NO_SPACES = re.compile(r"[\u0E00-\u0E7F\u3040-\u30FF\u4E00-\u9FFF]")  # scripts written without spaces
+
+
 def term_is_used(term: str, text: str) -> bool:
-    """Whole-word, case-insensitive; a trailing plural 's' still counts."""
+    """Whole-word, case-insensitive; a trailing plural 's' still counts. In a script written without
+    spaces between words (Thai), the term anywhere in the text counts."""
+    if _NO_SPACES.search(term):
+        return term.lower() in text.lower()
     return re.search(rf"\b{re.escape(term)}(?:s|es)?\b", text, re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A paragraph or list item as its translator sees it: the Markdown source on one line."""
+
+    line_offset: int
+    text: str
+
+
+def units(text: str) -> list[Unit]:
+    """Each paragraph and list item of ``text``, Markdown kept (bold, links), lines joined."""
+    return [
+        Unit(token.map[0] if token.map else 0, " ".join(token.content.split()))
+        for token in _PARSER.parse(text)
+        if token.type == "inline" and token.content.strip()
+    ]
+
+
+def replace_units(text: str, replacements: list[str]) -> str:
+    """``text`` with its :func:`units` replaced in order, each on one line after its list marker."""
+    lines = text.splitlines()
+    spans = [token for token in _PARSER.parse(text) if token.type == "inline" and token.content.strip()]
+    if len(spans) != len(replacements):
+        raise ValueError(f"{len(spans)} units, {len(replacements)} replacements")
+    for token, new in reversed(list(zip(spans, replacements, strict=True))):
+        start, end = token.map or (0, 1)
+        first = lines[start]
+        begins = first.find(token.content.split("\n", 1)[0].strip())
+        prefix = first[: max(begins, 0)]
+        lines[start:end] = [prefix + " ".join(new.split())]
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")

@@ -7,7 +7,7 @@ and is the only place that validates; everything after may trust them.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .inputs import Limits
@@ -39,12 +39,14 @@ LEVEL_RULES = {
     "unfamiliar_words": "HL104",
     "long_words": "HL105",
     "pages": "HL106",
+    "language_readability": "HL108",
     "sentence_length": "HL201",
     "numbers": "HL203",
     "jargon": "HL204",
 }
 
 PAPER_SIZES = ("letter", "a4")
+EDITIONS = ("regular", "large")  # large: large print, 18 pt and up
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Level:
     max_long_word_percent: float | None = None  # words of three syllables or more
     max_pages: int | None = None
     min_font_pt: float = 12.0  # the layout lint's smallest text, page furniture included
+    min_inflesz: float | None = None  # Spanish: the lowest Szigriszt-Pazos (INFLESZ) score
     severities: dict[str, str] = field(default_factory=dict, compare=False)  # rule name → error|warning|off
 
     def severity(self, code: str, default: str) -> str:
@@ -92,6 +95,7 @@ class Project:
     default_level: str
     jargon: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    editions: tuple[str, ...] = ("regular",)
 
     def relative(self, path: Path) -> str:
         """``path`` as the user should see it: relative to the project root when inside it."""
@@ -181,11 +185,22 @@ class Topic:
     my_plan: dict[str, tuple[Text, ...]] = field(default_factory=dict)  # level id → plan items
     headings: dict[str, Text] = field(default_factory=dict)  # section id → the topic's own heading
     positions: dict[str, Position] = field(default_factory=dict, compare=False)
+    translation: Translation | None = None  # set on a translated topic: the translation's own status
 
     @property
     def is_draft(self) -> bool:
-        """Not medically reviewed."""
-        return self.status != "reviewed"
+        """Not medically reviewed: the text, or (for a translation) the translation."""
+        return self.status != "reviewed" or (self.translation is not None and self.translation.status != "reviewed")
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A translation's own status: a draft until a named medical translator reviewed it."""
+
+    language: str
+    status: str  # draft | reviewed
+    review: Review | None = None
+    path: Path | None = None  # the PO file
 
 
 @dataclass(frozen=True)
@@ -211,12 +226,35 @@ class Clinic:
     primary_color: str
     accent_color: str
     paper: str
-    language: str
+    language: str  # the language of this file's own texts
     contact: Contact
     disclaimer: str
     about: str = ""
     logo_has_name: bool = False  # the logo shows the clinic's name: the masthead does not repeat it
     positions: dict[str, Position] = field(default_factory=dict, compare=False)
+    languages: tuple[str, ...] = ()  # printed in, the default first; empty: (language,)
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)  # language → {field: text}
+    editions: tuple[str, ...] = ()  # empty: the project's editions
+
+    @property
+    def printed_languages(self) -> tuple[str, ...]:
+        """The languages this clinic's handouts are printed in, the default first."""
+        return self.languages or (self.language,)
+
+    def in_language(self, language: str) -> Clinic:
+        """This clinic with its texts in ``language`` (its own texts when none are given)."""
+        texts = self.translations.get(language)
+        if not texts:
+            return self
+        contact = replace(self.contact, address=texts.get("address", self.contact.address))
+        return replace(
+            self,
+            name=texts.get("name", self.name),
+            disclaimer=texts.get("disclaimer", self.disclaimer),
+            about=texts.get("about", self.about),
+            logo_alt=texts.get("logo_alt", self.logo_alt),
+            contact=contact,
+        )
 
 
 @dataclass(frozen=True)
@@ -228,8 +266,10 @@ class Job:
     level: str
     language: str
     path: str  # relative to the output folder, POSIX separators
+    edition: str = "regular"
 
     @property
     def name(self) -> str:
-        """``clinic/topic.level``: how progress and errors name the handout."""
-        return f"{self.clinic}/{self.topic}.{self.level}"
+        """``clinic/topic.level.language[.large]``: how progress and errors name the handout."""
+        suffix = "" if self.edition == "regular" else f".{self.edition}"
+        return f"{self.clinic}/{self.topic}.{self.level}.{self.language}{suffix}"

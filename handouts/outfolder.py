@@ -27,9 +27,9 @@ from .errors import Diagnostic, LockedError, WriteError
 from .models import Clinic, Topic
 
 LOCK_FILE = ".handouts.lock"
-# What every output's path looks like: <clinic>/<topic>.<level>.<language>.pdf (or .png).
+# What every output's path looks like: <clinic>/<topic>.<level>.<language>[.large].pdf (or .png).
 OUTPUT_PATH = re.compile(
-    r"[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9-]*\.[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\.(pdf|png)"
+    r"[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9-]*\.[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*(\.large)?\.(pdf|png)"
 )
 # Temporary files made by write_atomic: .<final name>.<random>.tmp
 TEMPORARY = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*\.(pdf|png|json)\.[A-Za-z0-9_]{8}\.tmp")
@@ -53,9 +53,10 @@ def _umask() -> int:
     return mask
 
 
-def output_name(topic: Topic, clinic: Clinic, level: str) -> str:
-    """``<clinic>/<topic>.<level>.<language>.pdf``: ids only, never patient data."""
-    return f"{clinic.id}/{topic.id}.{level}.{topic.language}.pdf"
+def output_name(topic: Topic, clinic: Clinic, level: str, edition: str = "regular") -> str:
+    """``<clinic>/<topic>.<level>.<language>.pdf`` (``.large.pdf`` in large print): ids only, never patient data."""
+    suffix = "" if edition == "regular" else f".{edition}"
+    return f"{clinic.id}/{topic.id}.{level}.{topic.language}{suffix}.pdf"
 
 
 def inside(output_dir: Path, relative: str) -> Path | None:

@@ -21,7 +21,9 @@ explains them) and the share of long words (three syllables or more).
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 from dataclasses import dataclass
 
 from . import lexicon, markup
@@ -212,3 +214,112 @@ def hardest_sentence(texts: list[Passage]) -> tuple[Passage, str, float] | None:
             if best is None or grade > best[2]:
                 best = (passage, sentence, grade)
     return best
+
+
+# ---------------------------------------------------------------- other languages
+#
+# An English formula's grade means nothing for another language, and is never printed for one.
+# Spanish has formulas made for it: the Szigriszt-Pazos perspicuity index on the INFLESZ scale
+# (0-100, higher is easier; 55-65 "normal", 65-80 "fairly easy"), from Spanish syllables. Thai
+# has no validated formula in our reach: it is "not measured", and only the sentence-length rule
+# applies, with words found by a Thai word segmenter (Thai writes no spaces between words; a space
+# ends a phrase or sentence).
+
+FORMULAS = {"es": "Szigriszt-Pazos (INFLESZ)"}
+INFLESZ_BANDS = ((80, "very easy"), (65, "fairly easy"), (55, "normal"), (40, "somewhat hard"), (0, "very hard"))
+_SPANISH_VOWEL_RUN = re.compile(r"[aeiouáéíóúü]+")
+_STRONG = set("aeoáéóíú")  # an accented í or ú is strong: it breaks the diphthong ("día", "baúl")
+_THAI = re.compile(r"[\u0E00-\u0E7F]")
+
+
+def spanish_syllables(word: str) -> int:
+    """Syllables of a Spanish word from its vowel groups: two strong vowels side by side are two
+    syllables (hiatus, "le-er"); a weak vowel (i, u, ü) with another is one (diphthong, "bue-no")."""
+    count = 0
+    for run in _SPANISH_VOWEL_RUN.findall(word.lower()):
+        count += 1 + sum(1 for a, b in itertools.pairwise(run) if a in _STRONG and b in _STRONG)
+    return max(1, count)
+
+
+def language_words(text: str, language: str) -> list[str]:
+    """The words of ``text``: from the Thai word segmenter for Thai, else from the letters between spaces."""
+    if _base(language) == "th":
+        from pythainlp.tokenize import word_tokenize  # only a Thai handout needs it
+
+        return [token for token in word_tokenize(text, engine="newmm") if lexicon.WORD.search(token)]
+    return lexicon.words(text)
+
+
+def language_sentences(text: str, language: str) -> list[str]:
+    """The sentences of ``text``: Thai ends one with a space, other languages with . ! ? (and ¿ ¡ open one)."""
+    if _base(language) == "th":
+        return [part for part in re.split(r"\s+", text) if _THAI.search(part) or lexicon.words(part)]
+    return lexicon.sentences(text)
+
+
+def _base(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
+@dataclass(frozen=True)
+class LanguageScores:
+    """One translated topic at one level: the language's own formula (when it has one) and sentence lengths."""
+
+    topic: str
+    level: str
+    language: str
+    formula: str  # "" when the language has no validated formula here: not measured
+    score: float | None
+    words: int
+    sentences: int
+    passages: tuple[Passage, ...]
+
+    @property
+    def words_per_sentence(self) -> float:
+        """Mean words per sentence."""
+        return self.words / self.sentences if self.sentences else 0.0
+
+    @property
+    def band(self) -> str:
+        """The score's INFLESZ band ("fairly easy"), or "not measured"."""
+        if self.score is None:
+            return "not measured"
+        return next(name for floor, name in INFLESZ_BANDS if self.score >= floor)
+
+
+def inflesz(texts: list[str]) -> tuple[float | None, int, int]:
+    """The Szigriszt-Pazos index of Spanish ``texts``: 206.835 - 62.3 syllables/word - words/sentence."""
+    sentence_count = word_count = syllable_count = 0
+    for text in texts:
+        for sentence in lexicon.sentences(text):
+            found = [word for word in lexicon.words(sentence) if not word[:1].isdigit()]
+            sentence_count += 1
+            word_count += len(found)
+            syllable_count += sum(spanish_syllables(word) for word in found)
+    if not word_count:
+        return None, 0, sentence_count
+    return 206.835 - 62.3 * syllable_count / word_count - word_count / sentence_count, word_count, sentence_count
+
+
+def measure_language(topic: Topic, level: str) -> LanguageScores:
+    """Score a translated topic at ``level`` with its language's own formula (or none)."""
+    found = passages(topic, level)
+    texts = [passage.text for passage in found]
+    language = _base(topic.language)
+    if language == "es":
+        score_value, word_count, sentence_count = inflesz(texts)
+    else:
+        score_value = None
+        sentence_list = [s for text in texts for s in language_sentences(text, topic.language)]
+        sentence_count = len(sentence_list)
+        word_count = sum(len(language_words(s, topic.language)) for s in sentence_list)
+    return LanguageScores(
+        topic.id,
+        level,
+        topic.language,
+        FORMULAS.get(language, ""),
+        score_value,
+        word_count,
+        sentence_count,
+        tuple(found),
+    )

@@ -212,7 +212,9 @@ class Renderer:
         """The PDF bytes with their page count (known from layout, so nobody re-parses the PDF)."""
         stylesheets = self.stylesheets(document.clinic)
         options: dict = {"pdf_variant": None if self.pdf_variant == "plain" else self.pdf_variant}
-        finisher = functools.partial(finish, archival=self.pdf_variant in ARCHIVAL_VARIANTS)
+        finisher = functools.partial(
+            finish, archival=self.pdf_variant in ARCHIVAL_VARIANTS, fonts_dir=self.project.templates_dir / "fonts"
+        )
         fetcher = self.fetcher(document.clinic, document.topics)
         cache = self._image_caches.setdefault((document.clinic.id, *document.topics), ImageCache())
         with _warnings_fail(document.error):

@@ -53,6 +53,12 @@ PROJECT = Mapping(
         Key("templates", "Folder of templates, fonts and `clinics/`, inside the project.", False, "templates"),
         Key("limits", "Size limits of input files (see *Limits*).", False),
         Key(
+            "editions",
+            "Editions `build` makes: `regular`, and `large` for large print (18 pt and up). Default: `[regular]`.",
+            False,
+            "[regular, large]",
+        ),
+        Key(
             "jargon",
             "Medical words added to the built-in jargon list (`handouts/data/jargon-en.txt`).",
             False,
@@ -92,6 +98,13 @@ LEVEL = Mapping(
         ),
         Key("min_font_pt", "Smallest text the layout lint accepts, in points (HL505). Default 12.", False, "12"),
         Key(
+            "min_inflesz",
+            "Spanish text: lowest Szigriszt-Pazos score on the INFLESZ scale (0–100, higher is easier;"
+            " 55–65 normal, 65–80 fairly easy) (HL108). English grades never apply to other languages.",
+            False,
+            "65",
+        ),
+        Key(
             "severity",
             "Severity of each rule at this level: `error`, `warning` or `off` (see *Severity*).",
             False,
@@ -108,6 +121,7 @@ SEVERITY = Mapping(
         Key("unfamiliar_words", "Too many unfamiliar words (HL104). Default: error.", False),
         Key("long_words", "Too many long words (HL105). Default: error.", False),
         Key("pages", "More pages than `max_pages` (HL106). Default: error.", False),
+        Key("language_readability", "Spanish below `min_inflesz` (HL108). Default: error.", False),
         Key("sentence_length", "A sentence longer than `max_sentence_words` (HL201). Default: warning.", False),
         Key(
             "numbers", "Percentages, fractions, decimals at a `plain_language` level (HL203). Default: warning.", False
@@ -238,10 +252,42 @@ CLINIC = Mapping(
             '{primary: "#1d4e89", accent: "#f4a259"}',
         ),
         Key("paper", "`letter` or `a4`.", True, "letter"),
-        Key("language", "The clinic's language (BCP-47).", True, "en"),
+        Key("language", "The language this file's own texts are written in (BCP-47). Default: `en`.", False, "en"),
+        Key(
+            "languages",
+            "Languages the clinic's handouts are printed in, the default first; each needs a complete"
+            " translation of a topic (`content/translations/`) to be built. Default: `[<language>]`.",
+            False,
+            "[th, en]",
+        ),
+        Key(
+            "translations",
+            "Per language: `{name, disclaimer, about, address, logo_alt}` in that language; `disclaimer`"
+            " (and `about`, when given above) are required for every language of `languages` other than `language`.",
+            False,
+            '{th: {disclaimer: "..."}}',
+        ),
+        Key(
+            "editions",
+            "`regular` and/or `large` (large print). Default: the project's `editions`.",
+            False,
+            "[regular, large]",
+        ),
         Key("contact", "`{phone, website, address, email}`; phone is required.", True),
         Key("disclaimer", "Printed at the end of every handout.", True),
         Key("about", "A short clinic blurb printed at the end.", False),
+    ),
+)
+
+CLINIC_TEXTS = Mapping(
+    "Clinic texts in another language",
+    "`clinic.yaml` → `translations` → `<language>`",
+    (
+        Key("name", "The clinic's name in that language. Default: `name`.", False),
+        Key("disclaimer", "The disclaimer in that language.", True),
+        Key("about", "The blurb in that language (required when `about` is given).", False),
+        Key("address", "The postal address in that language. Default: `contact.address`.", False),
+        Key("logo_alt", "The logo's alt text in that language.", False),
     ),
 )
 
@@ -276,7 +322,22 @@ COLORS = Mapping(
     ),
 )
 
-ALL = (PROJECT, LIMITS, LEVEL, SEVERITY, TOPIC, REVIEW, SECTIONS, SOURCE, RED_FLAG, FIGURE, CLINIC, CONTACT, COLORS)
+ALL = (
+    PROJECT,
+    LIMITS,
+    LEVEL,
+    SEVERITY,
+    TOPIC,
+    REVIEW,
+    SECTIONS,
+    SOURCE,
+    RED_FLAG,
+    FIGURE,
+    CLINIC,
+    CLINIC_TEXTS,
+    CONTACT,
+    COLORS,
+)
 
 
 def markdown_reference() -> str:

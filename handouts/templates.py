@@ -25,11 +25,14 @@ from urllib.request import url2pathname
 import jinja2
 import jinja2.sandbox
 from jinja2.loaders import split_template_path
+from markupsafe import Markup
 
 from .errors import ConfigError, Diagnostic, RenderError
 from .inputs import read_bytes, read_text
-from .models import Clinic, Project
-from .views import Handout, Packet, Personal
+from .linebreaks import break_thai_html
+from .models import Clinic, Project, Topic
+from .translations import UiCatalog, read_ui_catalog
+from .views import Handout, Packet, Personal, handout_view
 
 Printable = Handout | Packet
 
@@ -37,6 +40,7 @@ BASE_TEMPLATE = "handout.html"
 PACKET_TEMPLATE = "packet.html"
 BASE_STYLESHEET = "handout.css"
 CLINIC_STYLESHEET = "clinic.css"
+LARGE_PRINT_PT = 18.0  # the large-print edition's smallest text (APH and ACB guidelines)
 
 
 class Confinement:
@@ -127,15 +131,41 @@ def _unchanged(path: Path):
 
 
 def environment(project: Project, clinic: Clinic) -> jinja2.Environment:
-    """The clinic's sandboxed environment: its own folder first, then the project's base templates."""
-    return Sandbox(
+    """The clinic's sandboxed environment: its own folder first, then the project's base templates.
+
+    Words are marked for translation with ``_("...")`` and ``{% trans %}`` (Jinja2's i18n extension);
+    :meth:`Templates.html` installs the handout's language before each render."""
+    env = Sandbox(
         loader=ConfinedLoader(project, clinic),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.filters["css_counters"] = css_counters
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+_COUNTER = re.compile(r"\{(pages?)\}")
+
+
+def css_counters(text: str, page: str = "counter(page)") -> Markup:
+    """A translated "Page {page} of {pages}" as a CSS ``content`` value: quoted words between counters.
+
+    The words are escaped for a CSS string inside ``<style>`` (quotes, backslashes, ``<``), so a
+    translation can never end the rule or the element.
+    """
+    pieces = []
+    for i, part in enumerate(_COUNTER.split(str(text))):
+        if i % 2:
+            pieces.append(page if part == "page" else "counter(pages)")
+        elif part:
+            escaped = "".join(ch if ch.isalnum() or ch in " .,:;-—–()" else f"\\{ord(ch):x} " for ch in part)
+            pieces.append(f'"{escaped}"')
+    return Markup(" ".join(pieces) or '""')
 
 
 def template_names(project: Project, clinic: Clinic) -> list[str]:
@@ -179,29 +209,32 @@ def document_dates(updated: dt.date) -> tuple[str, str]:
     return created, created
 
 
-def metadata(item: Printable) -> dict[str, str]:
-    """What goes into the PDF's document information and XMP: never patient data."""
+def metadata(item: Printable, gettext=str) -> dict[str, str]:
+    """What goes into the PDF's document information and XMP, in its language: never patient data."""
     created, modified = document_dates(item.updated)
+    education = gettext("patient education")
     if isinstance(item, Packet):
         titles = ", ".join(handout.title for handout in item.handouts)
-        description, keywords = f"Patient information packet: {titles}", f"{titles}, patient education"
+        description = gettext("Patient information packet: {titles}").format(titles=titles)
+        keywords, label = f"{titles}, {education}", item.handouts[0].level_label or item.level.label
     else:
-        description, keywords = f"Patient information: {item.title}", f"{item.title}, patient education"
+        description = gettext("Patient information: {title}").format(title=item.title)
+        keywords, label = f"{item.title}, {education}", item.level_label or item.level.label
     return {
         "title": item.document_title,
         "author": item.clinic.name,
         "description": description,
-        "keywords": f"{keywords}, {item.level.label}",
+        "keywords": f"{keywords}, {label}",
         "created": created,
         "modified": modified,
     }
 
 
 def page_budget(item: Printable, personal: Personal | None = None) -> int | None:
-    """The pages a handout may take when its level enforces ``max_pages`` as an error (not for packets
-    or personalised copies, whose extra pages are the reader's own)."""
-    if isinstance(item, Packet) or personal is not None:
-        return None
+    """The pages a handout may take when its level enforces ``max_pages`` as an error (not for packets,
+    personalised copies or large print, whose extra pages are the reader's own)."""
+    if isinstance(item, Packet) or personal is not None or item.edition == "large":
+        return None  # large print takes the pages it needs: the budget is for the regular edition
     level = item.level
     return level.max_pages if level.severity("HL106", "error") == "error" else None
 
@@ -253,12 +286,27 @@ class Templates:
     def __init__(self, project: Project):
         self.project = project
         self._environments: dict[str, jinja2.Environment] = {}
+        self._catalogs: dict[str, UiCatalog] = {}
+
+    def catalog(self, language: str) -> UiCatalog | None:
+        """The templates' words in ``language`` (None for English, the templates' own language)."""
+        if language.split("-")[0] == "en":
+            return None
+        if language not in self._catalogs:
+            self._catalogs[language] = read_ui_catalog(self.project, language)
+        return self._catalogs[language]
 
     def environment(self, clinic: Clinic) -> jinja2.Environment:
         """The clinic's environment, made on first use."""
         if clinic.id not in self._environments:
             self._environments[clinic.id] = environment(self.project, clinic)
         return self._environments[clinic.id]
+
+    def view(self, topic: Topic, clinic: Clinic, level: str, edition: str = "regular") -> Handout:
+        """What one handout prints, in the topic's language (the clinic's texts and the level's label too)."""
+        catalog = self.catalog(topic.language)
+        gettext = catalog.gettext if catalog else str
+        return handout_view(self.project, topic, clinic.in_language(topic.language), level, gettext, edition)
 
     def html(self, item: Printable, personal: Personal | None = None, standalone: bool = False) -> str:
         """A handout or a packet as HTML; ``standalone`` links the stylesheets so a browser shows it styled.
@@ -267,18 +315,31 @@ class Templates:
         """
         clinic = item.clinic
         is_packet = isinstance(item, Packet)
+        catalog = self.catalog(item.language)
+        missing: dict[str, None] = {}
+
+        def gettext(message: str) -> str:
+            if catalog is None:
+                return message
+            if message not in catalog.messages:
+                missing[message] = None
+            return catalog.gettext(message)
+
+        env = self.environment(clinic)
+        env.install_gettext_callables(gettext, lambda one, many, n: gettext(one if n == 1 else many), newstyle=True)  # type: ignore[attr-defined]
         context = {
             "clinic": clinic,
             "level": item.level,
-            "meta": metadata(item),
+            "meta": metadata(item, gettext),
             "logo_url": clinic.logo.as_uri(),
             "personal": personal,
+            "draft_kind": item.draft_kind,
             "stylesheet_links": [p.as_uri() for p in stylesheet_files(self.project, clinic)] if standalone else [],
             "inline_css": clinic_css(clinic) if standalone else "",
             ("packet" if is_packet else "handout"): item,
         }
         try:
-            template = self.environment(clinic).get_template(PACKET_TEMPLATE if is_packet else BASE_TEMPLATE)
+            template = env.get_template(PACKET_TEMPLATE if is_packet else BASE_TEMPLATE)
             html = template.render(context)
         except ConfigError as error:  # a template that cannot be read: located by the reader
             raise RenderError(diagnostics=error.diagnostics) from None
@@ -291,6 +352,14 @@ class Templates:
         except jinja2.TemplateError as error:
             where = self._template_line(error)
             raise render_error(self.project, item, "HL401", f"template error: {error}", where) from None
+        if missing and catalog is not None:
+            words = "; ".join(repr(message) for message in missing)
+            message = (
+                f"the templates' words are not translated into {catalog.language!r} in {catalog.shown_as}: {words}"
+            )
+            raise render_error(self.project, item, "HL110", message + " (run `handouts translate update`)")
+        if item.language.split("-")[0] == "th":
+            html = break_thai_html(html)
         scan = scan_html(html)
         if scan.attachments:
             message = f"file attachments are not allowed in a handout: {', '.join(scan.attachments)}"
@@ -311,7 +380,7 @@ class Templates:
             tuple(h.topic.id for h in item.handouts) if isinstance(item, Packet) else (item.topic.id,),
             "draft" if item.is_draft else "reviewed",
             page_budget(item, personal),
-            item.level.min_font_pt,
+            LARGE_PRINT_PT if item.edition == "large" else item.level.min_font_pt,
         )
 
     def _template_line(self, error: BaseException) -> tuple[str, int] | None:

@@ -8,12 +8,16 @@ into HTML by :mod:`markup` (raw HTML refused at load time) and wrapped in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from babel.dates import format_date
 from markupsafe import Markup
 
 from . import markup
-from .models import BODY_ORDER, Clinic, Figure, Level, Project, Review, Topic
+from .models import BODY_ORDER, Clinic, Figure, Level, Project, Review, Topic, Translation
+
+NO_FULL_STOP = frozenset({"th", "lo", "km", "my"})  # scripts whose sentences end without a full stop
 
 
 @dataclass(frozen=True)
@@ -68,16 +72,42 @@ class Handout:
     main_message: Markup = field(default_factory=Markup)
     red_flags: tuple[RedFlagView, ...] = ()
     my_plan: tuple[Markup, ...] = ()
+    level_label: str = ""  # the level's label in the handout's language
+    edition: str = "regular"  # regular | large (large print)
+
+    @property
+    def full_stop(self) -> str:
+        """What ends a sentence the template completes: "." (Thai writes none: a space ends a sentence)."""
+        return "" if self.language.split("-")[0] in NO_FULL_STOP else "."
 
     @property
     def document_title(self) -> str:
         """The PDF's title: the topic's title and the level's label."""
-        return f"{self.title} ({self.level.label})"
+        return f"{self.title} ({self.level_label or self.level.label})"
 
     @property
     def is_draft(self) -> bool:
-        """Not medically reviewed: printed on every page."""
+        """Not medically reviewed (the text, or its translation): printed on every page."""
         return self.topic.is_draft
+
+    @property
+    def draft_kind(self) -> str:
+        """What the draft mark says: ``text`` (not medically reviewed), ``translation`` (the translation
+        not reviewed) or '' (neither)."""
+        if self.topic.status != "reviewed":
+            return "text"
+        return "translation" if self.topic.is_draft else ""
+
+    @property
+    def translation(self) -> Translation | None:
+        """The translation's own status (None for the source language)."""
+        return self.topic.translation
+
+    @property
+    def translation_review_text(self) -> str:
+        """The translation's review date as printed ('' when not reviewed)."""
+        review = self.translation.review if self.translation else None
+        return long_date(review.date, self.language) if review else ""
 
     @property
     def review(self) -> Review | None:
@@ -87,22 +117,28 @@ class Handout:
     @property
     def updated_text(self) -> str:
         """The date the text last changed, as printed."""
-        return long_date(self.updated)
+        return long_date(self.updated, self.language)
 
     @property
     def review_text(self) -> str:
         """The review date as printed ('' for a draft)."""
-        return long_date(self.topic.review.date) if self.topic.review else ""
+        return long_date(self.topic.review.date, self.language) if self.topic.review else ""
 
     @property
     def next_review_text(self) -> str:
         """The next review date as printed ('' when none is set)."""
-        return long_date(self.topic.next_review) if self.topic.next_review else ""
+        return long_date(self.topic.next_review, self.language) if self.topic.next_review else ""
 
 
-def long_date(date: dt.date) -> str:
-    """ "1 November 2026": unambiguous in every country our clinics are in."""
-    return f"{date.day} {date:%B %Y}"
+def long_date(date: dt.date, language: str = "en") -> str:
+    """The day, month name and year: "1 November 2026" in English (unambiguous in every country our
+    clinics are in), the locale's long form in other languages ("1 de noviembre de 2026")."""
+    if language.split("-")[0] == "en":
+        return f"{date.day} {date:%B %Y}"
+    try:
+        return format_date(date, "long", locale=language.replace("-", "_"))
+    except (ValueError, LookupError):  # a language Babel does not know: the English form
+        return f"{date.day} {date:%B %Y}"
 
 
 @dataclass(frozen=True)
@@ -113,11 +149,12 @@ class Personal:
     name: str
     note: str = ""
     date: dt.date | None = None
+    language: str = "en"
 
     @property
     def date_text(self) -> str:
         """The date as printed, or nothing."""
-        return long_date(self.date) if self.date else ""
+        return long_date(self.date, self.language) if self.date else ""
 
 
 @dataclass(frozen=True)
@@ -127,7 +164,7 @@ class Packet:
     clinic: Clinic
     level: Level
     handouts: tuple[Handout, ...]
-    heading: str = "Information for you"
+    heading: str = "Patient information packet: {titles}"  # in the packet's language
 
     @property
     def language(self) -> str:
@@ -135,10 +172,16 @@ class Packet:
         return self.handouts[0].language
 
     @property
+    def edition(self) -> str:
+        """regular or large (large print): its handouts'."""
+        return self.handouts[0].edition
+
+    @property
     def document_title(self) -> str:
         """The PDF's title: every topic's title and the level's label."""
         titles = ", ".join(handout.title for handout in self.handouts)
-        return f"Patient information packet: {titles} ({self.level.label})"
+        label = self.handouts[0].level_label or self.level.label
+        return f"{self.heading.format(titles=titles)} ({label})"
 
     @property
     def updated(self) -> dt.date:
@@ -150,9 +193,23 @@ class Packet:
         """Any of its topics not medically reviewed."""
         return any(handout.is_draft for handout in self.handouts)
 
+    @property
+    def draft_kind(self) -> str:
+        """The draft mark of the packet: the strongest of its handouts' (see :attr:`Handout.draft_kind`)."""
+        kinds = {handout.draft_kind for handout in self.handouts}
+        return "text" if "text" in kinds else "translation" if "translation" in kinds else ""
 
-def handout_view(project: Project, topic: Topic, clinic: Clinic, level_id: str) -> Handout:
-    """Pick the level's texts, render them, and keep the glossary terms that are used."""
+
+def handout_view(
+    project: Project,
+    topic: Topic,
+    clinic: Clinic,
+    level_id: str,
+    gettext: Callable[[str], str] = str,
+    edition: str = "regular",
+) -> Handout:
+    """Pick the level's texts, render them, and keep the glossary terms that are used; ``gettext``
+    gives the level's label in the topic's language."""
     level = project.levels[level_id]
     figures = [figure for figure in topic.figures if level_id in figure.levels]
     views = {
@@ -182,6 +239,8 @@ def handout_view(project: Project, topic: Topic, clinic: Clinic, level_id: str) 
             for f in topic.red_flags.get(level_id, ())
         ),
         my_plan=tuple(Markup(markup.inline_html(item.markdown)) for item in topic.my_plan.get(level_id, ())),
+        level_label=gettext(level.label),
+        edition=edition,
     )
 
 

@@ -23,7 +23,8 @@ from .conftest import copy_project
 from .helpers import GOOD_TOPIC, files_under, run_cli, write_topic
 from .pdfcheck import read_facts
 
-LEVEL = ["--level", "easy"]
+# One language and one edition, as before languages and large print: 2 clinics × 2 topics per level.
+LEVEL = ["--level", "easy", "--language", "en", "--edition", "regular"]
 
 
 def build_json(capsys, *argv: str) -> tuple[int, dict]:
@@ -129,7 +130,7 @@ def test_one_bad_handout_never_stops_the_others(project_dir: Path, capsys: pytes
     code, _, err = run_cli(capsys, "build", "--allow-drafts", "--jobs", "2", *LEVEL)
     assert code == 1
     assert "failed: topic broken-topic" in err and "content/broken-topic.yaml:" in err
-    assert "failed: bangkok-regenerative/endplate-sclerosis.easy" in err and "nope.png" in err
+    assert "failed: bangkok-regenerative/endplate-sclerosis.easy.en" in err and "nope.png" in err
     built = {entry["path"] for entry in manifest(project_dir / "output")["outputs"]}
     assert built == {
         "riverside-spine/endplate-sclerosis.easy.en.pdf",
@@ -142,7 +143,7 @@ def test_one_bad_handout_never_stops_the_others(project_dir: Path, capsys: pytes
     assert failed["topic broken-topic"][0]["code"] == "HL001"
     assert failed["topic broken-topic"][0]["file"] == "content/broken-topic.yaml"
     assert failed["topic broken-topic"][0]["line"] > 1
-    [refused] = failed["bangkok-regenerative/endplate-sclerosis.easy"]
+    [refused] = failed["bangkok-regenerative/endplate-sclerosis.easy.en"]
     assert refused["code"] == "HL402" and refused["file"] == "content/endplate-sclerosis.yaml"
 
 
@@ -189,8 +190,8 @@ def test_a_handout_that_hangs_is_stopped(project_dir: Path, capsys: pytest.Captu
 
 
 def test_two_jobs_writing_one_file_are_refused(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(builder, "output_name", lambda topic, clinic, level: f"{clinic.id}/same.pdf")
-    with pytest.raises(UsageError, match=r"riverside-spine/endplate-sclerosis.easy and .* would both write"):
+    monkeypatch.setattr(builder, "output_name", lambda topic, clinic, level, edition="regular": f"{clinic.id}/same.pdf")
+    with pytest.raises(UsageError, match=r"riverside-spine/endplate-sclerosis.easy.en and .* would both write"):
         builder.plan(loading.load_project(project_dir), clinics=["riverside-spine"])
 
 
@@ -265,7 +266,7 @@ def test_manifest_shape_and_determinism(tmp_path: Path, capsys: pytest.CaptureFi
         outputs.append(root / "output")
     assert (outputs[0] / "manifest.json").read_bytes() == (outputs[1] / "manifest.json").read_bytes()
     document = manifest(outputs[0])
-    assert document["manifest_version"] == 2
+    assert document["manifest_version"] == 3
     paths = [entry["path"] for entry in document["outputs"]]
     assert paths == sorted(paths) and len(paths) == 4
     for entry in document["outputs"]:
@@ -284,6 +285,7 @@ def test_manifest_shape_and_determinism(tmp_path: Path, capsys: pytest.CaptureFi
             "status",
             "reading_grade",
             "thumbnail",
+            "edition",
         }
         assert entry["path"] == f"{entry['clinic']}/{entry['topic']}.{entry['level']}.{entry['language']}.pdf"
         assert entry["pages"] >= 1 and len(entry["sha256"]) == 64 and len(entry["input_key"]) == 64
@@ -378,13 +380,20 @@ def test_kill_at_every_write_point_then_resume(tmp_path: Path, scenario: str, fu
     assert tried >= (8 if full else len(SAMPLED_CRASH_POINTS) - 1)  # the sweep really killed the build
 
 
+def _default_ctrl_c() -> None:
+    """A shell runs background jobs with Ctrl-C ignored, and children inherit that: the build under
+    test gets the terminal's default, as a user at the prompt has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_cleanly(project_dir: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "handouts", "build", "--allow-drafts", "--jobs", "2"],
+        [sys.executable, "-m", "handouts", "build", "--allow-drafts", "--jobs", "2", "--language", "en"],
         cwd=project_dir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_ctrl_c,
     )
     assert process.stderr is not None
     first = process.stderr.readline()  # "[1/12] built ..." once the first handout is written

@@ -33,7 +33,7 @@ def topic_findings(project_dir: Path, text: str, code: str) -> list[str]:
 def test_good_topic_has_no_findings(project_dir: Path) -> None:
     write_topic(project_dir, GOOD_TOPIC)
     report = check_project(loading.load_project(project_dir), topics=["test-topic"])
-    assert [str(f) for f in report.findings if f.code != "HL103"] == []
+    assert [str(f) for f in report.findings if f.code not in ("HL103", "HL111")] == []  # HL111: no es/th yet
 
 
 def test_sample_project_passes_strict(project_dir: Path, capsys: pytest.CaptureFixture) -> None:

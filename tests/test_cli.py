@@ -48,9 +48,9 @@ def test_render_pdf_to_chosen_file(project_dir: Path, capsys: pytest.CaptureFixt
 def test_render_default_path_and_html(project_dir: Path, capsys: pytest.CaptureFixture) -> None:
     code, _, err = run_cli(capsys, "render", "endplate-sclerosis", "--clinic", "bangkok-regenerative", "--html")
     assert code == 0, err
-    html = (project_dir / "output" / "bangkok-regenerative" / "endplate-sclerosis.standard.en.html").read_text()
-    assert '<html lang="en">' in html
-    assert "Chao Phraya Regenerative Clinic" in html
+    html = (project_dir / "output" / "bangkok-regenerative" / "endplate-sclerosis.standard.th.html").read_text()
+    assert '<html lang="th">' in html  # the clinic's first language
+    assert "เจ้าพระยา รีเจเนอเรทีฟ คลินิก" in html
     assert 'rel="stylesheet"' in html
 
 
@@ -128,7 +128,9 @@ def test_init_makes_a_project_that_renders(
     monkeypatch.chdir(tmp_path / "clinic-handouts")
     code, _, err = run_cli(capsys, "build", "--allow-drafts", "--jobs", "1")
     assert code == 0, err
-    assert len(list((tmp_path / "clinic-handouts" / "output").rglob("*.pdf"))) == 3
+    made = sorted(path.name for path in (tmp_path / "clinic-handouts" / "output").rglob("*.pdf"))
+    assert len(made) == 12  # 3 levels × English and Spanish (the clinic's languages) × regular and large print
+    assert "endplate-sclerosis.easy.es.large.pdf" in made
     code, _, err = run_cli(capsys, "init", ".")
     assert code == 2
     assert "already exists" in err

@@ -23,7 +23,7 @@ from .helpers import GOOD_TOPIC, files_under, line_of, run_cli, write_topic
 CLINIC = "templates/clinics/riverside-spine"
 TOPIC = "content/test-topic.yaml"
 SECRET = "canary-secret-3f9a1c"
-EASY = ("--level", "easy")
+EASY = ("--level", "easy", "--language", "en", "--edition", "regular")  # one handout per clinic × topic
 # What a clinic-wide template problem found in the rendered HTML is reported as (per handout).
 ATTACHMENT = "× riverside-spine × easy: file attachments are not allowed"
 REFUSED = "× riverside-spine × easy: refused to fetch"
@@ -165,7 +165,7 @@ CASES = [
         lambda r: (r / CLINIC / "clinic.css").write_text("\nbody { color: #fefefe }\n"),
         f"{CLINIC}/clinic.css:2:",
     ),
-    Case("glyph-missing", lambda r: write_topic(r, GOOD_TOPIC.replace("a test.", "a test โรคกระดูก.")), f"{TOPIC}:"),
+    Case("glyph-missing", lambda r: write_topic(r, GOOD_TOPIC.replace("a test.", "a test हड्डी.")), f"{TOPIC}:"),
     Case(
         "template-runtime-error",
         lambda r: _header_override(r, "{{ clinic.no_such_field }}"),
@@ -278,12 +278,12 @@ def test_size_limits_are_configurable_hl006(project_dir: Path, capsys) -> None:
 
 
 def test_characters_no_font_has_are_found_by_check_hl305(project_dir: Path, capsys) -> None:
-    text = GOOD_TOPIC.replace("It is a test.", "It is a test กระดูก 🦴.")
+    text = GOOD_TOPIC.replace("It is a test.", "It is a test हड्डी 🦴.")  # Devanagari: no shipped font has it
     write_topic(project_dir, text)
     code, out, _ = run_cli(capsys, "check", "--format", "json")
     found = [f for f in json.loads(out)["findings"] if f["code"] == "HL305"]
     assert code == 1 and {f["line"] for f in found} == {line_of(text, "🦴")}
-    assert any("U+1F9B4" in f["message"] for f in found) and any("U+0E01" in f["message"] for f in found)
+    assert any("U+1F9B4" in f["message"] for f in found) and any("U+0939" in f["message"] for f in found)
 
 
 # ---------------------------------------------------------------- the output folder is untrusted

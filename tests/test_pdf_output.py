@@ -21,7 +21,14 @@ def flat(text: str) -> str:
 
 def test_every_sample_is_built(built_samples: Path) -> None:
     manifest = json.loads((built_samples / MANIFEST).read_text())
-    assert len(manifest["outputs"]) == len(CASES) >= 12
+    wanted = {
+        f"{clinic_id}/{topic_id}.{level}.{language}{'' if edition == 'regular' else '.large'}.pdf"
+        for clinic_id, topic_id, level in CASES
+        for language in loading.load_clinic(SAMPLE, clinic_id).printed_languages
+        for edition in SAMPLE.editions
+    }
+    assert {entry["path"] for entry in manifest["outputs"]} == wanted
+    assert len(wanted) == len(CASES) * 2 * 2 >= 48  # each clinic prints two languages, regular and large
     for entry in manifest["outputs"]:
         assert (built_samples / entry["path"]).is_file()
 

@@ -74,6 +74,7 @@ def test_fhir_export_validates_with_a_fhir_library(project_dir: Path, capsys) ->
     assert run_cli(capsys, "build", "--allow-drafts", "--level", "easy", "--jobs", "2", "--fhir")[0] == 0
     output = project_dir / "output"
     manifest = json.loads((output / "manifest.json").read_text())["outputs"]
+    assert {entry["language"] for entry in manifest} == {"en", "es", "th"}  # each clinic's two languages
     for entry in manifest:
         path = output / "fhir" / entry["clinic"] / (Path(entry["path"]).stem + ".json")
         document = json.loads(path.read_text())
@@ -82,7 +83,7 @@ def test_fhir_export_validates_with_a_fhir_library(project_dir: Path, capsys) ->
         data = (output / attachment["url"]).read_bytes()
         assert attachment["hash"] == base64.b64encode(hashlib.sha1(data).digest()).decode()
         assert attachment["size"] == len(data) == entry["bytes"]
-        assert attachment["contentType"] == "application/pdf" and attachment["language"] == "en"
+        assert attachment["contentType"] == "application/pdf" and attachment["language"] == entry["language"]
         assert attachment["title"] == entry["title"] and attachment["creation"] == "2026-11-22"
         assert document["status"] == "current" and document["docStatus"] == "preliminary"  # the samples are drafts
         assert document["type"]["coding"][0]["code"] == "34895-3"

@@ -19,7 +19,7 @@ from handouts.workers import Pool, Task, WorkerSettings
 
 def tasks(project_dir: Path, count: int) -> tuple[WorkerSettings, list[Task]]:
     project = loading.load_project(project_dir)
-    the_plan = plan(project, clinics=["riverside-spine"], levels=["easy"])
+    the_plan = plan(project, clinics=["riverside-spine"], levels=["easy"], languages=["en"], editions=["regular"])
     templates = Templates(project)
     made = []
     for job in the_plan.jobs[:count]:

@@ -36,6 +36,8 @@ def run_build(
     options: BuildOptions | None = None,
     progress: Progress | None = None,
     fhir: bool = False,
+    languages: Iterable[str] = (),
+    editions: Iterable[str] = (),
 ) -> BuildResult:
     """Plan the (filtered) matrix, build what is out of date and, with ``fhir``, export FHIR JSON."""
     options = options or BuildOptions()
@@ -45,6 +47,8 @@ def run_build(
         list(clinics) or None,
         list(levels) or None,
         parse_shard(shard) if shard else None,
+        list(languages) or None,
+        list(editions) or None,
     )
     result = BuildResult(build(project, the_plan, options, progress))
     if fhir and not options.dry_run and not result.report.interrupted:

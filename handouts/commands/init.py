@@ -38,6 +38,11 @@ def init_project(target: Path) -> list[Path]:
     copies += [
         (path, target / "content" / STARTER_TOPIC / path.name) for path in sorted(assets.glob("*")) if path.is_file()
     ]
+    translated = source / "content" / "translations"  # the topic's PO files: its Spanish and Thai
+    copies += [
+        (path, target / "content" / "translations" / path.parent.name / path.name)
+        for path in sorted(translated.glob(f"*/{STARTER_TOPIC}.po"))
+    ]
     templates = source / "templates"
     for path in sorted(templates.rglob("*")):
         relative = path.relative_to(templates)

@@ -1,0 +1,62 @@
+"""Line breaks for Thai, which is written without spaces between words.
+
+Pango finds break opportunities in Thai with libthai's dictionary, which also breaks
+inside compound words ("กระดูก|สันหลัง", spine bone). Here every Thai run of a handout's
+HTML is split into words by PyThaiNLP's dictionary segmenter: a ZERO WIDTH SPACE
+(U+200B, invisible, no glyph) between words allows a break there, and a word of
+:data:`MIN_KEPT` letters or more is kept whole in a ``<span class="w">`` (``white-space:
+nowrap`` in handout.css). A short bold text (a glossary term such as เอ็มอาร์ไอ, MRI,
+which the dictionary does not know) is kept whole too. A WORD JOINER would be the
+plain-text way, but WeasyPrint then breaks lines anywhere. Only text between tags in
+``<body>`` is touched: never an attribute, a title or a stylesheet.
+"""
+
+from __future__ import annotations
+
+import re
+
+ZERO_WIDTH_SPACE = "\u200b"
+MIN_KEPT = 4  # shorter words have no place libthai would break
+MAX_BOLD_KEPT = 20  # a bold Thai text up to this long is one term: kept whole
+_THAI_RUN = re.compile(r"[\u0e00-\u0e7f]+")
+_TEXT = re.compile(r"(<(?:script|style)\b.*?</(?:script|style)>|<[^>]*>)", re.S | re.I)
+
+
+def thai_words(text: str) -> list[str]:
+    """The words of a Thai text, by PyThaiNLP's dictionary segmenter (newmm)."""
+    from pythainlp.tokenize import word_tokenize  # only Thai handouts need it
+
+    return [word for word in word_tokenize(text, engine="newmm", keep_whitespace=True) if word]
+
+
+def break_thai(text: str) -> str:
+    """``text`` (HTML text, between tags) with Thai words kept whole and breaks allowed between them."""
+
+    def words(match: re.Match) -> str:
+        return ZERO_WIDTH_SPACE.join(
+            f'<span class="w">{word}</span>' if len(word) >= MIN_KEPT else word for word in thai_words(match.group(0))
+        )
+
+    return _THAI_RUN.sub(words, text)
+
+
+def break_thai_html(html: str) -> str:
+    """The text between the tags of ``<body>`` through :func:`break_thai`."""
+    start = html.find("<body")
+    if start < 0 or not _THAI_RUN.search(html, start):
+        return html
+    pieces = _TEXT.split(html[start:])
+    out = []
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            out.append(piece)
+        elif index and pieces[index - 1].lower() == "<strong>" and _is_term(piece):
+            out.append(f'<span class="w">{piece}</span>')
+        else:
+            out.append(break_thai(piece))
+    return html[:start] + "".join(out)
+
+
+def _is_term(text: str) -> bool:
+    """A short bold Thai text without spaces: a term to keep on one line."""
+    return bool(_THAI_RUN.search(text)) and len(text) <= MAX_BOLD_KEPT and not any(c.isspace() for c in text)

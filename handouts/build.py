@@ -329,7 +329,7 @@ def build(
     options = options or BuildOptions()
     notify = progress or _Silent()
     notify.start(len(the_plan.jobs))
-    report = BuildReport(failed=list(the_plan.failures))
+    report = BuildReport(failed=list(the_plan.failures), notes=list(the_plan.notes))
     output_dir = project.output_dir
     with output_lock(output_dir):
         remove_temporaries(output_dir)

@@ -261,6 +261,8 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
     disclaimer = check.text(data, "disclaimer", "clinic")
     about = check.text(data, "about", "clinic", required=False)
     logo_alt = check.text(data, "logo_alt", "clinic", required=False)
+    texts_by_language = _clinic_translations(check, data, language, languages, about is not None)
+    clinic_editions = editions(check, data, "clinic") if "editions" in data else ()
     check.raise_if_any()
     return Clinic(
         id=clinic_id,
@@ -278,8 +280,8 @@ def load_clinic(project: Project, clinic_id: str) -> Clinic:
         logo_has_name=boolean(check, data, "logo_has_name", "clinic"),
         positions=key_positions(data, shown_as, ("colors", "contact")),
         languages=languages,
-        translations=_clinic_translations(check, data, language, languages, about is not None),
-        editions=editions(check, data, "clinic") if "editions" in data else (),
+        translations=texts_by_language,
+        editions=clinic_editions,
     )
 
 

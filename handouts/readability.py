@@ -226,7 +226,13 @@ def hardest_sentence(texts: list[Passage]) -> tuple[Passage, str, float] | None:
 # ends a phrase or sentence).
 
 FORMULAS = {"es": "Szigriszt-Pazos (INFLESZ)"}
-INFLESZ_BANDS = ((80, "very easy"), (65, "fairly easy"), (55, "normal"), (40, "somewhat hard"), (0, "very hard"))
+INFLESZ_BANDS = (
+    (80, "very easy"),
+    (65, "fairly easy"),
+    (55, "normal"),
+    (40, "somewhat hard"),
+    (-math.inf, "very hard"),
+)
 _SPANISH_VOWEL_RUN = re.compile(r"[aeiouáéíóúü]+")
 _STRONG = set("aeoáéóíú")  # an accented í or ú is strong: it breaks the diphthong ("día", "baúl")
 _THAI = re.compile(r"[\u0E00-\u0E7F]")

@@ -208,19 +208,27 @@ class Renderer:
         """A handout or packet as PDF bytes: tagged, fonts embedded, identical for identical inputs."""
         return self.rendered(self.templates.document(item, personal)).data
 
+    def layout(self, item: Printable) -> weasyprint.Document:
+        """The laid-out pages of a handout or packet, as WeasyPrint's boxes (for reading the layout back)."""
+        document = self.templates.document(item)
+        with _warnings_fail(document.error):
+            return self._laid_out(document)
+
+    def _laid_out(self, document: Document) -> weasyprint.Document:
+        fetcher = self.fetcher(document.clinic, document.topics)
+        cache = self._image_caches.setdefault((document.clinic.id, *document.topics), ImageCache())
+        return weasyprint.HTML(
+            string=document.html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=fetcher
+        ).render(stylesheets=self.stylesheets(document.clinic), font_config=self._fonts, cache=cache)
+
     def rendered(self, document: Document) -> Rendered:
         """The PDF bytes with their page count (known from layout, so nobody re-parses the PDF)."""
-        stylesheets = self.stylesheets(document.clinic)
         options: dict = {"pdf_variant": None if self.pdf_variant == "plain" else self.pdf_variant}
         finisher = functools.partial(
             finish, archival=self.pdf_variant in ARCHIVAL_VARIANTS, fonts_dir=self.project.templates_dir / "fonts"
         )
-        fetcher = self.fetcher(document.clinic, document.topics)
-        cache = self._image_caches.setdefault((document.clinic.id, *document.topics), ImageCache())
         with _warnings_fail(document.error):
-            laid_out = weasyprint.HTML(
-                string=document.html, base_url=self.project.templates_dir.as_uri() + "/", url_fetcher=fetcher
-            ).render(stylesheets=stylesheets, font_config=self._fonts, cache=cache)
+            laid_out = self._laid_out(document)
             if laid_out.metadata.attachments or any(
                 link[0] == "attachment" for p in laid_out.pages for link in p.links
             ):

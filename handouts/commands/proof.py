@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 
-from .. import loading
-from ..build import layout_diagnostics
+from ..build import layout_diagnostics, plan
 from ..check import CheckReport
 from ..defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT
 from ..errors import HandoutsError
 from ..models import Project
 from ..templates import Templates
-from ..views import handout_view
 
 
 def proof(
@@ -39,26 +37,18 @@ def proof(
 
 
 def _tasks(project: Project, topics: list[str] | None, clinics: list[str] | None, levels: list[str] | None):
-    """A task per handout whose topic and clinic load and whose HTML renders (the others are reported by check)."""
+    """A task per handout ``build`` would make (every language and edition) whose topic and clinic load,
+    whose translation is complete and whose HTML renders (the others are reported by check)."""
     from ..workers import Task
 
     templates = Templates(project)
-    loaded_topics = [
-        t for t in (_load(loading.load_topic, project, i) for i in topics or loading.topic_ids(project)) if t
-    ]
-    for clinic_id in clinics or loading.clinic_ids(project):
-        clinic = _load(loading.load_clinic, project, clinic_id)
-        for topic in loaded_topics if clinic else ():
-            for level in levels or list(project.levels):
-                try:
-                    document = templates.document(handout_view(project, topic, clinic, level))
-                except HandoutsError:
-                    continue
-                yield Task(f"{clinic.id}/{topic.id}.{level}.pdf", document)
-
-
-def _load(load, project: Project, item_id: str):
-    try:
-        return load(project, item_id)
-    except HandoutsError:
-        return None
+    the_plan = plan(project, topics, clinics, levels)
+    for job in the_plan.jobs:
+        if the_plan.untranslated(job):
+            continue
+        try:
+            view = templates.view(the_plan.topic(job), the_plan.clinics[job.clinic], job.level, job.edition)
+            document = templates.document(view)
+        except HandoutsError:
+            continue
+        yield Task(job.path, document)

@@ -40,7 +40,6 @@ sys.path.insert(0, str(REPO))
 from handouts import build as builder  # noqa: E402
 from handouts import loading  # noqa: E402
 from handouts.templates import Templates  # noqa: E402
-from handouts.views import handout_view  # noqa: E402
 
 PALETTE = ["#1d4e89", "#0b5d45", "#6a1b4d", "#7a3b00", "#263238", "#004d61", "#3e2a78", "#5b3000"]
 
@@ -48,7 +47,8 @@ PALETTE = ["#1d4e89", "#0b5d45", "#6a1b4d", "#7a3b00", "#263238", "#004d61", "#3
 def make_project(root: Path, clinics: int, topics: int) -> Path:
     """A project of ``clinics`` × ``topics`` made from the samples (clinic colours vary)."""
     root.mkdir(parents=True)
-    shutil.copyfile(REPO / "handouts.yaml", root / "handouts.yaml")
+    config = (REPO / "handouts.yaml").read_text(encoding="utf-8")  # the regular edition: comparable across runs
+    (root / "handouts.yaml").write_text(re.sub(r"(?m)^editions:.*$", "editions: [regular]", config))
     shutil.copytree(REPO / "templates", root / "templates")
     samples = sorted((REPO / "content").glob("*.yaml"))
     (root / "content").mkdir()
@@ -65,6 +65,7 @@ def make_project(root: Path, clinics: int, topics: int) -> Path:
         shutil.copytree(source, target)
         config = target / "clinic.yaml"
         text = re.sub(r'primary: "#[0-9a-f]{6}"', f'primary: "{PALETTE[n % len(PALETTE)]}"', config.read_text())
+        text = re.sub(r"(?m)^languages: .*$", "languages: [en]", text)  # generated topics have no translations
         config.write_text(text.replace("name: ", f"name: Clinic {n:02d} ", 1))
     for source in base:
         shutil.rmtree(source)
@@ -96,7 +97,7 @@ def write_html(root: Path, folder: Path) -> list[Path]:
     the_plan = builder.plan(project)
     paths = []
     for job in the_plan.jobs:
-        handout = handout_view(project, the_plan.topics[job.topic], the_plan.clinics[job.clinic], job.level)
+        handout = templates.view(the_plan.topic(job), the_plan.clinics[job.clinic], job.level, job.edition)
         path = folder / (job.path.replace("/", "__")[: -len(".pdf")] + ".html")
         path.write_text(templates.html(handout, standalone=True), encoding="utf-8")
         paths.append(path)
@@ -169,13 +170,12 @@ from pathlib import Path
 from handouts import finishing, loading, render
 from handouts.build import plan
 from handouts.templates import Templates
-from handouts.views import handout_view
 
 project = loading.load_project(Path(sys.argv[1]))
 the_plan = plan(project)
 templates = Templates(project)
 documents = [
-    templates.document(handout_view(project, the_plan.topics[j.topic], the_plan.clinics[j.clinic], j.level))
+    templates.document(templates.view(the_plan.topic(j), the_plan.clinics[j.clinic], j.level, j.edition))
     for j in the_plan.jobs
 ]
 spent = [0.0]

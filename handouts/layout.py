@@ -2,7 +2,8 @@
 
 Rules (codes HL501–HL506, warnings by default):
 
-- a page other than the last filled less than :data:`MIN_FILL` of its text area;
+- a page other than the last filled less than :data:`MIN_FILL` of its text area (unless what
+  moved on is a picture that would not have fitted in the space left: nothing to fix there);
 - a heading as the last thing on a page (its text starts on the next one);
 - a list split across pages leaving one item alone on either side;
 - a line broken inside a word or a web address (a break after a hyphen in an
@@ -16,6 +17,7 @@ It walks boxes only (no WeasyPrint import), in the worker that laid the pages ou
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterator
@@ -110,13 +112,25 @@ class _PageIndex:
 # ---------------------------------------------------------------- pages and breaks
 
 
+def _picture_moved_on(page: _PageIndex, space_left: float) -> bool:
+    """The page opens (after at most a heading) with a picture taller than ``space_left``."""
+    if not page.replaced or not page.flow_lines:
+        return False
+    picture = page.replaced[0]
+    bottom = picture.position_y + picture.margin_height()
+    lines_before = [line for line in page.flow_lines if line.position_y < picture.position_y]
+    caption = [line for line in page.flow_lines if line.position_y >= bottom][:1]  # kept with it
+    needed = max([bottom, *(line.position_y + line.margin_height() for line in caption)]) - page.box.content_box_y()
+    return len(lines_before) <= 2 and needed > space_left
+
+
 def _underfilled(pages: list[_PageIndex]) -> list[LayoutFinding]:
     found = []
-    for page in pages[:-1]:
+    for page, following in itertools.pairwise(pages):
         top, height, number = page.box.content_box_y(), page.box.height, page.number
         bottoms = [box.position_y + box.margin_height() for box in page.flow_bottoms]
         fill = (max(bottoms) - top) / height if bottoms and height else 0
-        if fill < MIN_FILL:
+        if fill < MIN_FILL and not _picture_moved_on(following, height * (1 - fill)):
             percent = math.floor(fill * 100)  # never "70 % full (under 70 %)"
             message = f"page {number} is {percent}% full (under {MIN_FILL:.0%}); text moved on"
             found.append(LayoutFinding("HL501", number, message))

@@ -437,7 +437,8 @@ def test_a_killed_build_loses_only_what_was_not_checkpointed(tmp_path: Path) -> 
     clean, killed = copy_project(tmp_path / "clean"), copy_project(tmp_path / "killed")
     for root in (clean, killed):
         _matrix_of_120(root)
-    command = [sys.executable, "-m", "handouts", "build", "--allow-drafts", "--jobs", "2"]
+    command = [sys.executable, "-m", "handouts", "build", "--allow-drafts", "--jobs", "2", "--language", "en"]
+    command += ["--edition", "regular"]  # 120 handouts: one language, one edition
     assert subprocess.run(command, cwd=clean, capture_output=True, timeout=600).returncode == 0
     with subprocess.Popen(command, cwd=killed, stderr=subprocess.PIPE, text=True) as process:
         assert process.stderr is not None

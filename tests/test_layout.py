@@ -68,9 +68,15 @@ def test_a_blurry_raster_logo_hl506(tmp_path: Path) -> None:
 
 
 def test_the_samples_break_no_layout_rule(project_dir: Path, capsys) -> None:
+    """Every sample in every language: the regular edition breaks no rule. Large print may leave a page
+    under 70 % full (HL501) where a box kept whole moves on at 18 pt; nothing else."""
     code, out, _ = run_cli(capsys, "check", "--layout", "--format", "json")
     layout = [f for f in json.loads(out)["findings"] if f["code"].startswith("HL5") or f["code"] == "HL106"]
-    assert code == 0 and layout == [], layout
+    regular = [f for f in layout if not f["file"].endswith(".large.pdf")]
+    large = [f for f in layout if f["file"].endswith(".large.pdf")]
+    assert code == 0 and regular == [], regular
+    assert {f["code"] for f in large} <= {"HL501"}, large
+    assert len(large) <= 8, large  # 6 of 24 large-print handouts today
 
 
 def test_a_personal_copy_has_six_lines_to_write_on(project_dir: Path, capsys) -> None:

@@ -65,7 +65,8 @@ def make_project(root: Path, clinics: int, topics: int) -> Path:
         shutil.copytree(source, target)
         config = target / "clinic.yaml"
         text = re.sub(r'primary: "#[0-9a-f]{6}"', f'primary: "{PALETTE[n % len(PALETTE)]}"', config.read_text())
-        text = re.sub(r"(?m)^languages: .*$", "languages: [en]", text)  # generated topics have no translations
+        # English only (generated topics have no translations), so drop the clinic's other-language texts
+        text = re.sub(r"(?m)^languages: .*$", "languages: [en]", text).split("\ntranslations:")[0] + "\n"
         config.write_text(text.replace("name: ", f"name: Clinic {n:02d} ", 1))
     for source in base:
         shutil.rmtree(source)

@@ -8,9 +8,10 @@ rewritten). The manifest is checkpointed as work completes (every
 :data:`CHECKPOINT_EVERY` outputs or :data:`CHECKPOINT_SECONDS`), so a killed build
 loses at most that much: the next one redoes only what was not recorded.
 
-This process never imports WeasyPrint: worker processes (``workers``) do, and they
-are started as soon as anything is out of date, so they warm up while the gate
-runs here. A dry run or an up-to-date build starts none.
+This process never imports WeasyPrint: worker processes (``workers``) do. ``handouts
+build`` starts them before it reads the topics (:func:`early_workers`), so they warm
+up while this process plans and gates; when nothing is out of date they are killed
+unused (no wait). A dry run starts none.
 """
 
 from __future__ import annotations
@@ -323,11 +324,23 @@ def _stale_paths(project: Project, output_dir: Path, previous: dict[str, Entry])
 
 
 def build(
-    project: Project, the_plan: Plan, options: BuildOptions | None = None, progress: Progress | None = None
+    project: Project,
+    the_plan: Plan,
+    options: BuildOptions | None = None,
+    progress: Progress | None = None,
+    workers=None,
 ) -> BuildReport:
-    """Make every planned handout that is out of date; see the module docstring for the guarantees."""
+    """Make every planned handout that is out of date; see the module docstring for the guarantees.
+    ``workers``: a pool from :func:`early_workers`, used when anything is out of date, else stopped."""
     options = options or BuildOptions()
-    notify = progress or _Silent()
+    try:
+        return _build(project, the_plan, options, progress or _Silent(), workers)
+    finally:
+        if workers is not None:
+            workers.close(kill=True)  # a no-op when they finished; never left running on an error
+
+
+def _build(project: Project, the_plan: Plan, options: BuildOptions, notify: Progress, workers) -> BuildReport:
     notify.start(len(the_plan.jobs))
     report = BuildReport(failed=list(the_plan.failures), notes=list(the_plan.notes))
     output_dir = project.output_dir
@@ -344,12 +357,12 @@ def build(
             else:
                 candidates.append((job, input_key))
         report.stale = _stale_paths(project, output_dir, previous)
-        with _workers(project, options, len(candidates)) as workers:  # they warm up while the gate runs
+        with _workers(project, options, len(candidates), workers) as pool:  # they warm up while the gate runs
             planned = _gate(project, the_plan, candidates, options, report, notify)
             report.to_build = [item.job for item in planned]
             if options.dry_run:
                 return report
-            _render_and_record(project, the_plan, planned, workers, options, report, previous, notify)
+            _render_and_record(project, the_plan, planned, pool, options, report, previous, notify)
     return report
 
 
@@ -452,12 +465,30 @@ class _Checkpoint:
             self.unsaved, self.last_write = 0, self.saved_at - started
 
 
+def early_workers(project: Project, options: BuildOptions):
+    """Local worker processes started before planning, so they import WeasyPrint and load fonts while this
+    process reads the topics (None for a dry run or a Dask cluster). :func:`build` uses or stops them."""
+    if options.dry_run or options.scheduler:
+        return None
+    from .workers import Pool, WorkerSettings
+
+    pool = Pool(WorkerSettings(project, options.pdf_variant, options.thumbnails), options.jobs, options.timeout)
+    pool.start()
+    return pool
+
+
 @contextmanager
-def _workers(project: Project, options: BuildOptions, count: int) -> Iterator:
-    """Worker processes (or a Dask cluster) for ``count`` handouts, started at once; none for a dry run.
-    WeasyPrint is imported by the workers themselves, never by this process."""
+def _workers(project: Project, options: BuildOptions, count: int, early=None) -> Iterator:
+    """Worker processes (or a Dask cluster) for ``count`` handouts, started at once (or ``early``, already
+    started); none for a dry run. WeasyPrint is imported by the workers themselves, never by this process."""
     if options.dry_run or not count:
+        if early is not None:
+            early.close(kill=True)  # nothing to render: never wait for a warm-up
         yield _NoWorkers()
+        return
+    if early is not None:
+        with early:
+            yield early
         return
     from .workers import DaskPool, Pool, WorkerSettings
 

@@ -232,10 +232,10 @@ class Pool:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Stop every worker (politely, then by force)."""
+    def close(self, kill: bool = False) -> None:
+        """Stop every worker (politely, then by force; at once with ``kill``)."""
         for worker in self._workers:
-            self._stop(worker)
+            self._stop(worker, kill)
         self._workers.clear()
 
     def _start(self) -> _Worker:

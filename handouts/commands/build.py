@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..build import BuildOptions, BuildReport, Progress, build, parse_shard, plan
+from ..build import BuildOptions, BuildReport, Progress, build, early_workers, parse_shard, plan
 from ..errors import Failed, HandoutsError, Interrupted
 from ..models import Project
 
@@ -41,16 +41,22 @@ def run_build(
 ) -> BuildResult:
     """Plan the (filtered) matrix, build what is out of date and, with ``fhir``, export FHIR JSON."""
     options = options or BuildOptions()
-    the_plan = plan(
-        project,
-        list(topics) or None,
-        list(clinics) or None,
-        list(levels) or None,
-        parse_shard(shard) if shard else None,
-        list(languages) or None,
-        list(editions) or None,
-    )
-    result = BuildResult(build(project, the_plan, options, progress))
+    early = early_workers(project, options)
+    try:
+        the_plan = plan(
+            project,
+            list(topics) or None,
+            list(clinics) or None,
+            list(levels) or None,
+            parse_shard(shard) if shard else None,
+            list(languages) or None,
+            list(editions) or None,
+        )
+    except BaseException:
+        if early is not None:
+            early.close(kill=True)
+        raise
+    result = BuildResult(build(project, the_plan, options, progress, early))
     if fhir and not options.dry_run and not result.report.interrupted:
         from ..fhir import export
 

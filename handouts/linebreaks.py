@@ -40,6 +40,24 @@ def break_thai(text: str) -> str:
     return _THAI_RUN.sub(words, text)
 
 
+WORD_JOINER = "\u2060"
+_MARK = re.compile(r"[\u0e31\u0e33-\u0e3a\u0e47-\u0e4e]")  # drawn on the letter before: never apart from it
+
+
+def keep_words(text: str) -> str:
+    """``text`` for a CSS string (the running title in the page margin, which cannot hold spans): Thai
+    words joined inside by WORD JOINERs, separated by ZERO WIDTH SPACEs. Other text is unchanged."""
+
+    def words(match: re.Match) -> str:
+        return ZERO_WIDTH_SPACE.join(_joined(word) for word in thai_words(match.group(0)))
+
+    return _THAI_RUN.sub(words, text)
+
+
+def _joined(word: str) -> str:
+    return "".join((WORD_JOINER if index and not _MARK.match(char) else "") + char for index, char in enumerate(word))
+
+
 def break_thai_html(html: str) -> str:
     """The text between the tags of ``<body>`` through :func:`break_thai`."""
     start = html.find("<body")

@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from .errors import ConfigError, Diagnostic, RenderError
 from .inputs import read_bytes, read_text
-from .linebreaks import break_thai_html
+from .linebreaks import break_thai_html, keep_words
 from .models import Clinic, Project, Topic
 from .translations import UiCatalog, read_ui_catalog
 from .views import Handout, Packet, Personal, handout_view
@@ -334,6 +334,8 @@ class Templates:
             "logo_url": clinic.logo.as_uri(),
             "personal": personal,
             "draft_kind": item.draft_kind,
+            # Thai: the running title as a string whose words stay whole in the page margin
+            "running_title": keep_words(item.title) if not is_packet and item.language.split("-")[0] == "th" else "",
             "stylesheet_links": [p.as_uri() for p in stylesheet_files(self.project, clinic)] if standalone else [],
             "inline_css": clinic_css(clinic) if standalone else "",
             ("packet" if is_packet else "handout"): item,

@@ -19,6 +19,7 @@ ZERO_WIDTH_SPACE = "\u200b"
 MIN_KEPT = 4  # shorter words have no place libthai would break
 MAX_BOLD_KEPT = 20  # a bold Thai text up to this long is one term: kept whole
 _THAI_RUN = re.compile(r"[\u0e00-\u0e7f]+")
+_LINK_OPEN = re.compile(r"<a[\s>]", re.I)
 _TEXT = re.compile(r"(<(?:script|style)\b.*?</(?:script|style)>|<[^>]*>)", re.S | re.I)
 
 
@@ -64,10 +65,13 @@ def break_thai_html(html: str) -> str:
     if start < 0 or not _THAI_RUN.search(html, start):
         return html
     pieces = _TEXT.split(html[start:])
-    out = []
+    out, in_link = [], False
     for index, piece in enumerate(pieces):
         if index % 2:
+            in_link = _LINK_OPEN.match(piece) is not None or (in_link and piece.lower() != "</a>")
             out.append(piece)
+        elif in_link:  # a link's text stays plain: a span inside would part the link from its tag (PDF/UA)
+            out.append(_THAI_RUN.sub(lambda match: ZERO_WIDTH_SPACE.join(thai_words(match.group(0))), piece))
         elif index and pieces[index - 1].lower() == "<strong>" and _is_term(piece):
             out.append(f'<span class="w">{piece}</span>')
         else:

@@ -433,3 +433,20 @@ def test_large_print_layout_rules() -> None:
     assert all(box.style["text_align_all"] in ("left", "start") for box in paragraphs)
     spacing = {box.style["line_height"] for box in paragraphs}
     assert all(isinstance(value, float) and value >= 1.5 for value in spacing), spacing  # 1.5 times the type
+
+
+def test_thai_packet_and_spanish_personal_copy_conform(project_dir: Path, capsys) -> None:
+    from .conformance import assert_conforms
+
+    argv = ["packet", "endplate-sclerosis", "subchondral-sclerosis", "--clinic", "bangkok-regenerative"]
+    assert run_cli(capsys, *argv, "--level", "easy", "-o", "packet.pdf")[0] == 0
+    packet = Path("packet.pdf").read_bytes()
+    assert_conforms(packet)  # links in the Thai contents stay inside their /Link elements
+    assert read_facts(packet).language == "th"
+    argv = ["render", "endplate-sclerosis", "--clinic", "riverside-spine", "--level", "easy", "--language", "es"]
+    code, _, err = run_cli(capsys, *argv, "--for", "A. Paciente", "--date", "2026-12-06", "-o", "copy.pdf")
+    assert code == 0, err
+    copy = Path("copy.pdf").read_bytes()
+    assert_conforms(copy)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(copy)).pages)
+    assert "Preparado para A. Paciente" in text and "6 de diciembre de 2026" in text

@@ -93,6 +93,12 @@ _ALL = (
         "check",
         "a figure has no version in the handout's language (`<name>.<lang>.svg`): its labels print untranslated",
     ),
+    Code(
+        "HL113",
+        ERROR,
+        "load",
+        "a PO file cannot be read (syntax, at its line) or its review header is wrong: that language is not built",
+    ),
     # ---- layout (the finished pages, read back by the layout lint)
     Code("HL501", WARNING, "layout", "a page other than the last is less than 70 % full"),
     Code("HL502", WARNING, "layout", "a heading is the last line of a page"),

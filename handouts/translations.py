@@ -262,7 +262,7 @@ def read_catalog(project: Project, topic_id: str, language: str) -> Catalog:
         po = polib.pofile(text, wrapwidth=0)
     except (OSError, ValueError) as error:
         raise ConfigError(
-            diagnostics=[Diagnostic(shown_as, _error_line(error), 0, f"not a PO file: {error}")]
+            diagnostics=[Diagnostic(shown_as, _error_line(error), 0, f"not a PO file: {error}", "error", "HL113")]
         ) from None
     catalog.po = po
     catalog.entries = {entry.msgctxt or "": entry for entry in po if not entry.obsolete}
@@ -297,7 +297,7 @@ def _provenance(po: polib.POFile, language: str, shown_as: str, path: Path) -> T
                 problems.append(f"{REVIEW_DATE_HEADER}: {date_text} is in the future: a review that did not happen yet")
             review = Review(reviewer, credentials, date)
     if problems:
-        raise ConfigError(diagnostics=[Diagnostic(shown_as, 1, 0, problem) for problem in problems])
+        raise ConfigError(diagnostics=[Diagnostic(shown_as, 1, 0, problem, "error", "HL113") for problem in problems])
     return Translation(language, status, review, path)
 
 
@@ -544,7 +544,7 @@ def read_ui_catalog(project: Project, language: str) -> UiCatalog:
     try:
         po = polib.pofile(text, wrapwidth=0)
     except (OSError, ValueError) as error:
-        where = Diagnostic(catalog.shown_as, _error_line(error), 0, f"not a PO file: {error}")
+        where = Diagnostic(catalog.shown_as, _error_line(error), 0, f"not a PO file: {error}", "error", "HL113")
         raise ConfigError(diagnostics=[where]) from None
     for entry in po:
         if not entry.obsolete:

@@ -450,3 +450,25 @@ def test_thai_packet_and_spanish_personal_copy_conform(project_dir: Path, capsys
     assert_conforms(copy)
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(copy)).pages)
     assert "Preparado para A. Paciente" in text and "6 de diciembre de 2026" in text
+
+
+def test_a_broken_po_file_fails_its_language_only_hl113(project_dir: Path, capsys) -> None:
+    po = project_dir / TH_PO
+    po.write_text(po.read_text(encoding="utf-8") + "this is not a PO line\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "check", "--format", "json")
+    found = [f for f in json.loads(out)["findings"] if f["code"] == "HL113"]
+    assert code == 1 and found and found[0]["file"] == str(TH_PO) and found[0]["line"] > 1000
+    es = project_dir / ES_PO  # a review that did not happen
+    es.write_text(es.read_text(encoding="utf-8").replace("X-Handouts-Status: draft", "X-Handouts-Status: reviewed"))
+    argv = ["--level", "easy", "--edition", "regular", "--format", "json"]
+    code, out, _ = run_cli(capsys, "build", "--allow-drafts", "--topic", "endplate-sclerosis", *argv)
+    summary = json.loads(out)
+    failed = {f["handout"]: f["diagnostics"][0]["code"] for f in summary["failed"]}
+    assert code == 1 and failed == {
+        "translation endplate-sclerosis.th": "HL113",
+        "translation endplate-sclerosis.es": "HL113",
+    }
+    assert sorted(summary["built"]) == [  # English still builds
+        "bangkok-regenerative/endplate-sclerosis.easy.en.pdf",
+        "riverside-spine/endplate-sclerosis.easy.en.pdf",
+    ]

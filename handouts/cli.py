@@ -292,7 +292,7 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
-@cli.command(short_help="Every clinic × topic × level that is out of date.")
+@cli.command(short_help="Every clinic × topic × level × language × edition that is out of date.")
 @click.option("--clinic", "clinics", multiple=True, help="Only this clinic (repeatable).")
 @click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
 @click.option("--level", "levels", multiple=True, help="Only this reading level (repeatable).")

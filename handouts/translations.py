@@ -250,6 +250,17 @@ def available_languages(project: Project, topic_id: str) -> list[str]:
     return sorted(child.name for child in folder.iterdir() if (child / f"{topic_id}.po").is_file())
 
 
+def _read_po(path: Path, shown_as: str, limit: int, within: Path) -> polib.POFile:
+    """A PO file, read like every input (regular file, inside ``within``, size limit, UTF-8); HL113 when
+    it is not a PO file, at the line polib stopped on."""
+    text = read_text(path, shown_as, limit, within)
+    try:
+        return polib.pofile(text, wrapwidth=0)
+    except (OSError, ValueError) as error:
+        where = Diagnostic(shown_as, _error_line(error), 0, f"not a PO file: {error}", "error", "HL113")
+        raise ConfigError(diagnostics=[where]) from None
+
+
 def read_catalog(project: Project, topic_id: str, language: str) -> Catalog:
     """The PO file of ``topic_id`` in ``language`` (an empty catalogue when there is none)."""
     path = catalog_path(project, topic_id, language)
@@ -257,13 +268,7 @@ def read_catalog(project: Project, topic_id: str, language: str) -> Catalog:
     catalog = Catalog(language, path, shown_as)
     if not path.exists():
         return catalog
-    text = read_text(path, shown_as, project.limits.topic, project.content_dir)
-    try:
-        po = polib.pofile(text, wrapwidth=0)
-    except (OSError, ValueError) as error:
-        raise ConfigError(
-            diagnostics=[Diagnostic(shown_as, _error_line(error), 0, f"not a PO file: {error}", "error", "HL113")]
-        ) from None
+    po = _read_po(path, shown_as, project.limits.topic, project.content_dir)
     catalog.po = po
     catalog.entries = {entry.msgctxt or "": entry for entry in po if not entry.obsolete}
     catalog.translation = _provenance(po, language, shown_as, path)
@@ -301,21 +306,23 @@ def _provenance(po: polib.POFile, language: str, shown_as: str, path: Path) -> T
     return Translation(language, status, review, path)
 
 
+def _state(entry: polib.POEntry | None, english: str) -> str:
+    """What an entry is worth for the English ``english``: only "translated" may be printed."""
+    if entry is None or not entry.msgstr.strip():
+        return "missing"
+    if entry.msgid != english:
+        return "stale"
+    if entry.fuzzy:
+        return "fuzzy"
+    return "unsafe" if markup.find_issues(entry.msgstr) else "translated"
+
+
 def states(topic_units: list[Unit], catalog: Catalog) -> list[UnitState]:
-    """Each unit against the catalogue: translated, fuzzy, stale (English changed) or missing."""
+    """Each unit against the catalogue: translated, fuzzy, stale (English changed), missing or unsafe."""
     result = []
     for unit in topic_units:
         entry = catalog.entries.get(unit.context)
-        if entry is None or not entry.msgstr.strip():
-            result.append(UnitState(unit, "missing", entry.linenum if entry else 0))
-        elif entry.msgid != unit.text:
-            result.append(UnitState(unit, "stale", entry.linenum))
-        elif entry.fuzzy:
-            result.append(UnitState(unit, "fuzzy", entry.linenum))
-        elif markup.find_issues(entry.msgstr):
-            result.append(UnitState(unit, "unsafe", entry.linenum))
-        else:
-            result.append(UnitState(unit, "translated", entry.linenum))
+        result.append(UnitState(unit, _state(entry, unit.text), entry.linenum if entry else 0))
     return result
 
 
@@ -329,36 +336,23 @@ _PROBLEM = {
 }
 
 
-def problems(topic_units: list[Unit], catalog: Catalog, level: str | None = None) -> list[Diagnostic]:
-    """HL110 for every unit (of ``level``, or of any level) that cannot be printed yet, at its PO line."""
-    return [problem for problem, state in _located(topic_units, catalog) if level is None or level in state.unit.levels]
-
-
-def translate(
-    topic: Topic, levels: Iterable[str], catalog: Catalog, heading: Callable[[str], str]
-) -> tuple[Topic, list[Diagnostic]]:
-    """``topic`` in the catalogue's language, and what keeps any unit from being printed.
+def translate(topic: Topic, levels: Iterable[str], catalog: Catalog, heading: Callable[[str], str]) -> Topic:
+    """``topic`` in the catalogue's language.
 
     A unit that is not usable keeps its English text here, so only the handouts of levels whose
-    units are all usable may be made from the result (:func:`problems` with the level says which).
+    units are all usable may be made from the result (:meth:`Localized.problems` says which).
     """
-    level_ids = list(levels)
-    topic_units = units(topic, level_ids)
-    found = problems(topic_units, catalog)
 
     def lookup(context: str, text: str, position: Position, printed_by: tuple[str, ...]) -> tuple[str, Position]:
         entry = catalog.entries.get(context)
-        if entry is None or entry.msgid != text or entry.fuzzy or not entry.msgstr.strip():
-            return text, position
-        if markup.find_issues(entry.msgstr):
+        if entry is None or _state(entry, text) != "translated":
             return text, position
         return entry.msgstr, Position(catalog.shown_as, entry.linenum)
 
-    translated = _Walk(
-        topic, level_ids, lookup, heading, lambda path: localized_figure(path, catalog.language)
-    ).topic_()
+    figure_file = lambda path: localized_figure(path, catalog.language)  # noqa: E731 - a short local rule
+    translated = _Walk(topic, list(levels), lookup, heading, figure_file).topic_()
     provenance = catalog.translation or Translation(catalog.language, "draft", None, catalog.path)
-    return replace(translated, language=catalog.language, translation=provenance), found
+    return replace(translated, language=catalog.language, translation=provenance)
 
 
 @dataclass(frozen=True)
@@ -389,7 +383,7 @@ def localize(project: Project, topic: Topic, language: str) -> Localized:
         return ui.gettext(english)
 
     level_ids = list(project.levels)
-    translated, _ = translate(topic, level_ids, catalog, heading)
+    translated = translate(topic, level_ids, catalog, heading)
     topic_units = units(topic, level_ids)
     unusable = [(problem, state.unit.levels) for problem, state in _located(topic_units, catalog)]
     for english in untranslated_headings:
@@ -540,13 +534,7 @@ def read_ui_catalog(project: Project, language: str) -> UiCatalog:
     catalog = UiCatalog(language, project.relative(path))
     if not path.exists():
         return catalog
-    text = read_text(path, catalog.shown_as, project.limits.template, project.templates_dir)
-    try:
-        po = polib.pofile(text, wrapwidth=0)
-    except (OSError, ValueError) as error:
-        where = Diagnostic(catalog.shown_as, _error_line(error), 0, f"not a PO file: {error}", "error", "HL113")
-        raise ConfigError(diagnostics=[where]) from None
-    for entry in po:
+    for entry in _read_po(path, catalog.shown_as, project.limits.template, project.templates_dir):
         if not entry.obsolete:
             catalog.lines[entry.msgid] = entry.linenum
             if entry.msgstr.strip() and not entry.fuzzy:
@@ -574,10 +562,8 @@ def ui_messages(project: Project) -> list[_Item]:
 def update_ui(project: Project, language: str) -> tuple[polib.POFile, UpdateResult]:
     """``templates/locale/<language>.po`` merged with the words the templates print now."""
     path = ui_catalog_path(project, language)
-    old = None
-    if path.exists():
-        read_ui_catalog(project, language)  # refuses what is not a PO file, located
-        old = polib.pofile(read_text(path, project.relative(path), project.limits.template), wrapwidth=0)
+    shown_as = project.relative(path)
+    old = _read_po(path, shown_as, project.limits.template, project.templates_dir) if path.exists() else None
     header = _header("the templates' own words", language)
     po, counts = _merge(old, ui_messages(project), header, _metadata("handouts templates", language))
-    return po, UpdateResult(project.relative(path), old is None, *counts)
+    return po, UpdateResult(shown_as, old is None, *counts)

@@ -14,6 +14,7 @@ plain-text way, but WeasyPrint then breaks lines anywhere. Only text between tag
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 ZERO_WIDTH_SPACE = "\u200b"
 MIN_KEPT = 4  # shorter words have no place libthai would break
@@ -23,19 +24,23 @@ _LINK_OPEN = re.compile(r"<a[\s>]", re.I)
 _TEXT = re.compile(r"(<(?:script|style)\b.*?</(?:script|style)>|<[^>]*>)", re.S | re.I)
 
 
-def thai_words(text: str) -> list[str]:
-    """The words of a Thai text, by PyThaiNLP's dictionary segmenter (newmm)."""
+@lru_cache(maxsize=16384)
+def thai_words(text: str) -> tuple[str, ...]:
+    """The words of a Thai text (spaces kept as tokens), by PyThaiNLP's dictionary segmenter (newmm):
+    the one segmenter for line breaks and word counts. Cached: the same texts come back per level."""
     from pythainlp.tokenize import word_tokenize  # only Thai handouts need it
 
-    return [word for word in word_tokenize(text, engine="newmm", keep_whitespace=True) if word]
+    return tuple(word for word in word_tokenize(text, engine="newmm", keep_whitespace=True) if word)
 
 
-def break_thai(text: str) -> str:
-    """``text`` (HTML text, between tags) with Thai words kept whole and breaks allowed between them."""
+def break_thai(text: str, keep_whole: bool = True) -> str:
+    """``text`` (HTML text, between tags) with breaks allowed between Thai words and, with
+    ``keep_whole``, longer words kept whole."""
 
     def words(match: re.Match) -> str:
         return ZERO_WIDTH_SPACE.join(
-            f'<span class="w">{word}</span>' if len(word) >= MIN_KEPT else word for word in thai_words(match.group(0))
+            f'<span class="w">{word}</span>' if keep_whole and len(word) >= MIN_KEPT else word
+            for word in thai_words(match.group(0))
         )
 
     return _THAI_RUN.sub(words, text)
@@ -71,7 +76,7 @@ def break_thai_html(html: str) -> str:
             in_link = _LINK_OPEN.match(piece) is not None or (in_link and piece.lower() != "</a>")
             out.append(piece)
         elif in_link:  # a link's text stays plain: a span inside would part the link from its tag (PDF/UA)
-            out.append(_THAI_RUN.sub(lambda match: ZERO_WIDTH_SPACE.join(thai_words(match.group(0))), piece))
+            out.append(break_thai(piece, keep_whole=False))
         elif index and pieces[index - 1].lower() == "<strong>" and _is_term(piece):
             out.append(f'<span class="w">{piece}</span>')
         else:

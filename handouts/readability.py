@@ -27,7 +27,8 @@ import re
 from dataclasses import dataclass
 
 from . import lexicon, markup
-from .models import Position, Text, Topic
+from .linebreaks import thai_words
+from .models import Position, Text, Topic, base_language
 from .views import printed_text
 
 
@@ -249,22 +250,16 @@ def spanish_syllables(word: str) -> int:
 
 def language_words(text: str, language: str) -> list[str]:
     """The words of ``text``: from the Thai word segmenter for Thai, else from the letters between spaces."""
-    if _base(language) == "th":
-        from pythainlp.tokenize import word_tokenize  # only a Thai handout needs it
-
-        return [token for token in word_tokenize(text, engine="newmm") if lexicon.WORD.search(token)]
+    if base_language(language) == "th":
+        return [token for token in thai_words(text) if lexicon.WORD.search(token)]
     return lexicon.words(text)
 
 
 def language_sentences(text: str, language: str) -> list[str]:
     """The sentences of ``text``: Thai ends one with a space, other languages with . ! ? (and ¿ ¡ open one)."""
-    if _base(language) == "th":
+    if base_language(language) == "th":
         return [part for part in re.split(r"\s+", text) if _THAI.search(part) or lexicon.words(part)]
     return lexicon.sentences(text)
-
-
-def _base(language: str) -> str:
-    return language.split("-")[0].lower()
 
 
 @dataclass(frozen=True)
@@ -311,7 +306,7 @@ def measure_language(topic: Topic, level: str) -> LanguageScores:
     """Score a translated topic at ``level`` with its language's own formula (or none)."""
     found = passages(topic, level)
     texts = [passage.text for passage in found]
-    language = _base(topic.language)
+    language = base_language(topic.language)
     if language == "es":
         score_value, word_count, sentence_count = inflesz(texts)
     else:

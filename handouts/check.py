@@ -562,9 +562,9 @@ def _check_translations(
 ) -> None:
     """Every translation a clinic prints or a PO file holds: complete and current (HL110), its own
     readability rules, and its handouts rendered (template words translated, glyphs covered)."""
-    maker = templates.Templates(project)
+    printed = {language for clinic in clinics for language in clinic.printed_languages}
+    by_language: dict[str, list[Topic]] = {}
     for topic in topics:
-        printed = {language for clinic in clinics for language in clinic.printed_languages}
         for language in sorted(printed | set(translations.available_languages(project, topic.id))):
             if language == topic.language:
                 continue
@@ -583,10 +583,13 @@ def _check_translations(
             findings, measured = check_translation(project, localized.topic, levels)
             report.findings.extend(findings)
             report.translated.extend(measured)
-            for clinic in clinics:
-                if language in clinic.printed_languages:
-                    in_language = clinic.in_language(language)
-                    report.findings.extend(_check_handouts(project, [localized.topic], in_language, levels, maker))
+            by_language.setdefault(language, []).append(localized.topic)
+    maker = templates.Templates(project)
+    for clinic in clinics:  # each clinic's texts and templates read once per language it prints
+        for language in clinic.printed_languages:
+            if by_language.get(language):
+                in_language = clinic.in_language(language)
+                report.findings.extend(_check_handouts(project, by_language[language], in_language, levels, maker))
 
 
 def _check_handouts(

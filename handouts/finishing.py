@@ -231,9 +231,15 @@ def thai_glyph_texts(font_file: Path) -> dict[int, str]:
     return {font.getGlyphID(name): text for name, text in names.items()}
 
 
+@cache
+def _thai_font_files(fonts_dir: Path) -> dict[str, Path]:
+    """Style ("Regular", "Bold") → the shipped Thai font file: looked up once per worker, not per PDF."""
+    return {path.stem.split("-")[-1]: path for path in fonts_dir.glob(THAI_FONTS)}
+
+
 def glyph_texts_from_fonts(pdf, fonts_dir: Path) -> None:
     """Rewrite the ToUnicode map of every shipped Thai font in ``pdf`` from :func:`thai_glyph_texts`."""
-    files = {path.stem.split("-")[-1]: path for path in fonts_dir.glob(THAI_FONTS)}
+    files = _thai_font_files(fonts_dir)
     if not files:
         return
     for item in pdf.objects:

@@ -46,6 +46,13 @@ LEVEL_RULES = {
 }
 
 PAPER_SIZES = ("letter", "a4")
+
+
+def base_language(language: str) -> str:
+    """The language without its region or script (``pt-BR`` → ``pt``), lower case: what rules key on."""
+    return language.split("-")[0].lower()
+
+
 EDITIONS = ("regular", "large")  # large: large print, 18 pt and up
 
 

@@ -30,7 +30,7 @@ from markupsafe import Markup
 from .errors import ConfigError, Diagnostic, RenderError
 from .inputs import read_bytes, read_text
 from .linebreaks import break_thai_html, keep_words
-from .models import Clinic, Project, Topic
+from .models import Clinic, Project, Topic, base_language
 from .translations import UiCatalog, read_ui_catalog
 from .views import Handout, Packet, Personal, handout_view
 
@@ -290,7 +290,7 @@ class Templates:
 
     def catalog(self, language: str) -> UiCatalog | None:
         """The templates' words in ``language`` (None for English, the templates' own language)."""
-        if language.split("-")[0] == "en":
+        if base_language(language) == "en":
             return None
         if language not in self._catalogs:
             self._catalogs[language] = read_ui_catalog(self.project, language)
@@ -335,7 +335,7 @@ class Templates:
             "personal": personal,
             "draft_kind": item.draft_kind,
             # Thai: the running title as a string whose words stay whole in the page margin
-            "running_title": keep_words(item.title) if not is_packet and item.language.split("-")[0] == "th" else "",
+            "running_title": keep_words(item.title) if not is_packet and base_language(item.language) == "th" else "",
             "stylesheet_links": [p.as_uri() for p in stylesheet_files(self.project, clinic)] if standalone else [],
             "inline_css": clinic_css(clinic) if standalone else "",
             ("packet" if is_packet else "handout"): item,
@@ -360,7 +360,7 @@ class Templates:
                 f"the templates' words are not translated into {catalog.language!r} in {catalog.shown_as}: {words}"
             )
             raise render_error(self.project, item, "HL110", message + " (run `handouts translate update`)")
-        if item.language.split("-")[0] == "th":
+        if base_language(item.language) == "th":
             html = break_thai_html(html)
         scan = scan_html(html)
         if scan.attachments:

@@ -7,6 +7,7 @@ into HTML by :mod:`markup` (raw HTML refused at load time) and wrapped in
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from . import markup
-from .models import BODY_ORDER, Clinic, Figure, Level, Project, Review, Topic, Translation
+from .models import BODY_ORDER, Clinic, Figure, Level, Project, Review, Topic, Translation, base_language
 
 NO_FULL_STOP = frozenset({"th", "lo", "km", "my"})  # scripts whose sentences end without a full stop
 
@@ -78,7 +79,7 @@ class Handout:
     @property
     def full_stop(self) -> str:
         """What ends a sentence the template completes: "." (Thai writes none: a space ends a sentence)."""
-        return "" if self.language.split("-")[0] in NO_FULL_STOP else "."
+        return "" if base_language(self.language) in NO_FULL_STOP else "."
 
     @property
     def document_title(self) -> str:
@@ -133,12 +134,10 @@ class Handout:
 def long_date(date: dt.date, language: str = "en") -> str:
     """The day, month name and year: "1 November 2026" in English (unambiguous in every country our
     clinics are in), the locale's long form in other languages ("1 de noviembre de 2026")."""
-    if language.split("-")[0] == "en":
-        return f"{date.day} {date:%B %Y}"
-    try:
-        return format_date(date, "long", locale=language.replace("-", "_"))
-    except (ValueError, LookupError):  # a language Babel does not know: the English form
-        return f"{date.day} {date:%B %Y}"
+    if base_language(language) != "en":
+        with contextlib.suppress(ValueError, LookupError):  # a language Babel does not know: the English form
+            return format_date(date, "long", locale=language.replace("-", "_"))
+    return f"{date.day} {date:%B %Y}"
 
 
 @dataclass(frozen=True)

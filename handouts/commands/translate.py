@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .. import loading, translations
 from ..errors import HandoutsError, UsageError
 from ..fields import LANGUAGE
-from ..models import Project
+from ..models import Project, base_language
 from ..outfolder import write_atomic
 
 
@@ -40,7 +40,7 @@ def run_update(
         raise UsageError("no language to update: name one with --lang (for example --lang es)")
     results = []
     for language in chosen:
-        if language.split("-")[0] != "en":
+        if base_language(language) != "en":
             po, result = translations.update_ui(project, language)
             write_atomic(translations.ui_catalog_path(project, language), translations.po_text(po).encode())
             results.append(result)

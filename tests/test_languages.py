@@ -433,6 +433,12 @@ def test_large_print_layout_rules() -> None:
     assert all(box.style["text_align_all"] in ("left", "start") for box in paragraphs)
     spacing = {box.style["line_height"] for box in paragraphs}
     assert all(isinstance(value, float) and value >= 1.5 for value in spacing), spacing  # 1.5 times the type
+    tints = {  # no text over a tint: every box behind the reading text is white or transparent
+        tuple(box.style["background_color"])
+        for box in boxes
+        if box.style["background_color"].alpha and tuple(box.style["background_color"])[:3] != (1, 1, 1)
+    }
+    assert not tints, tints
 
 
 def test_thai_packet_and_spanish_personal_copy_conform(project_dir: Path, capsys) -> None:
@@ -472,3 +478,24 @@ def test_a_broken_po_file_fails_its_language_only_hl113(project_dir: Path, capsy
         "bangkok-regenerative/endplate-sclerosis.easy.en.pdf",
         "riverside-spine/endplate-sclerosis.easy.en.pdf",
     ]
+
+
+def test_a_reviewed_text_with_a_draft_translation_says_so_and_needs_allow_drafts(project_dir: Path, capsys) -> None:
+    topic = project_dir / "content" / "endplate-sclerosis.yaml"
+    review = 'review: {reviewer: "Dr. Test Person", credentials: "MD, test reviewer", date: "2026-11-01"}\n'
+    topic.write_text(topic.read_text(encoding="utf-8").replace("status: draft\n", "status: reviewed\n" + review))
+    argv = ["--topic", "endplate-sclerosis", "--clinic", "riverside-spine", "--level", "easy", "--edition", "regular"]
+    code, out, _ = run_cli(capsys, "build", *argv, "--format", "json")
+    summary = json.loads(out)
+    assert code == 1 and summary["built"] == ["riverside-spine/endplate-sclerosis.easy.en.pdf"]
+    assert [f["handout"] for f in summary["failed"]] == ["riverside-spine/endplate-sclerosis.easy.es"]
+    assert run_cli(capsys, *["build", *argv, "--allow-drafts"])[0] == 0
+    reader = PdfReader(io.BytesIO((project_dir / "output/riverside-spine/endplate-sclerosis.easy.es.pdf").read_bytes()))
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) == 2 and all("BORRADOR — traducción sin revisar" in page for page in pages)  # every page
+    text = " ".join(pages)
+    assert "Un traductor médico calificado aún no" in text or "aún no la revisó un traductor médico" in text
+    english = PdfReader(
+        io.BytesIO((project_dir / "output/riverside-spine/endplate-sclerosis.easy.en.pdf").read_bytes())
+    )
+    assert "DRAFT" not in " ".join(page.extract_text() for page in english.pages)

@@ -133,18 +133,40 @@ def shell_loop(html_files: list[Path], out: Path) -> float:
 
 
 WORKER_PEAK = """
-import resource, sys
+import os, resource, sys, threading, time
+from pathlib import Path
 from handouts.cli import main
+
+private = [0]
+
+def children():
+    for task in Path("/proc/self/task").iterdir():
+        yield from (task / "children").read_text().split()
+
+def sample():  # a forked worker's RSS counts the parent's pages too; what it holds alone is private
+    while True:
+        for pid in children():
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+            except OSError:
+                continue
+            kib = sum(int(line.split()[1]) for line in rollup if line.startswith("Private_"))
+            private[0] = max(private[0], kib)
+        time.sleep(0.1)
+
+threading.Thread(target=sample, daemon=True).start()
 try:
     main(sys.argv[1:])
 except SystemExit as done:
     assert not done.code, done.code
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, private[0] // 1024,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
-def worker_peak_mib(root: Path, *argv: str) -> int:
-    """Peak RSS of any worker of one ``handouts build`` run, in a fresh process (MiB)."""
+def worker_peak_mib(root: Path, *argv: str) -> tuple[int, ...]:
+    """Peak RSS and peak private memory of any worker of one ``handouts build`` run, and the peak
+    RSS of the build process itself, in a fresh process (MiB)."""
     result = subprocess.run(
         [
             sys.executable,
@@ -162,7 +184,7 @@ def worker_peak_mib(root: Path, *argv: str) -> int:
         text=True,
         check=True,
     )
-    return int(result.stdout.strip().splitlines()[-1])
+    return tuple(map(int, result.stdout.strip().splitlines()[-1].split()))
 
 
 FINISHING = """
@@ -276,10 +298,12 @@ def main() -> None:
             long_count = len(builder.plan(loading.load_project(long_root)).jobs)
             short = worker_peak_mib(long_root, "--jobs", "2", "--clinic", "clinic-00")
             long = worker_peak_mib(long_root, "--jobs", "2")
-            print(
-                f"  (f) worker peak RSS (--jobs 2): {short} MiB after {3 * topics} handouts,"
-                f" {long} MiB after {long_count} ({long - short:+d} MiB)   goal: flat"
-            )
+            for index, what in enumerate(("worker peak RSS", "worker peak private memory", "build process peak RSS")):
+                print(
+                    f"  (f) {what} (--jobs 2): {short[index]} MiB after {3 * topics} handouts,"
+                    f" {long[index]} MiB after {long_count} ({long[index] - short[index]:+d} MiB)"
+                    + ("   goal: flat" if index < 2 else "")
+                )
 
 
 if __name__ == "__main__":

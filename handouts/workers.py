@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing import reduction
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING
 
@@ -44,9 +45,11 @@ if TYPE_CHECKING:
     from .layout import Rendered
     from .render import Renderer
 
-# WeasyPrint's layout (Pango, natively) keeps some 20-70 KB per document; a worker is
-# replaced after this many handouts so that memory stays flat however long the build.
-HANDOUTS_PER_WORKER = 200
+# WeasyPrint's layout (Pango, natively) keeps some 30 KB per document that no collection frees
+# (measured: +3.3 MiB per 100 handouts, with no Python object left behind); a worker is replaced
+# after this many handouts, its successor warming up while it renders its last one, so that
+# memory stays flat however long the build.
+HANDOUTS_PER_WORKER = 50
 SCHEDULER_TIMEOUT = "10s"  # how long to try to reach a Dask scheduler
 
 
@@ -124,19 +127,10 @@ def work(task: Task, settings: WorkerSettings) -> Outcome:
 # ---------------------------------------------------------------- local worker processes
 
 
-def _worker_main(connection: Connection, settings: WorkerSettings, inherited: list[Connection]) -> None:
-    """A worker process: render tasks as they arrive until told to stop (None) or the pipe closes.
-
-    ``inherited`` are the parent's ends of every worker's pipe, copied by fork: closed at once, so
-    that when the parent dies (even by SIGKILL) each worker sees its pipe close and exits.
-    """
-    for other in inherited:
-        other.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    gc.freeze()  # what the parent left us (forked) is never walked again
-    _renderer_for(settings).warm_up()  # WeasyPrint, fonts, base CSS: while the parent still plans
-    gc.collect()
-    gc.freeze()
+def _worker_main(connection: Connection, settings: WorkerSettings) -> None:
+    """A worker process: render tasks as they arrive until told to stop (None) or the pipe closes
+    (the parent died, even by SIGKILL: it held the only other end)."""
+    gc.freeze()  # what the zygote left us (forked, warm) is never walked again
     warm = False
     while True:
         try:
@@ -158,16 +152,54 @@ def _worker_main(connection: Connection, settings: WorkerSettings, inherited: li
             warm = True
 
 
+def _zygote_main(control: Connection, settings: WorkerSettings, inherited: list[Connection]) -> None:
+    """The process workers are forked from: started before the parent plans anything and warmed up
+    once, so that every worker starts warm and small, however much the parent has grown since.
+
+    It receives the worker end of a pipe (a file descriptor, over ``control``), forks a worker that
+    serves it, and answers with the worker's pid. It exits when ``control`` closes, after waiting
+    for its workers (so their resource usage counts as the build's)."""
+    for other in inherited:
+        other.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    gc.freeze()
+    warm = False
+    while True:
+        if not warm and not control.poll(0):  # the first workers are forked at once; later ones warm
+            _renderer_for(settings).warm_up()  # WeasyPrint, fonts, base CSS: while the parent plans
+            gc.collect()
+            gc.freeze()
+            warm = True
+        try:
+            handle = reduction.recv_handle(control)
+        except (EOFError, OSError):
+            break
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            try:
+                _worker_main(Connection(handle), settings)
+            finally:
+                os._exit(0)
+        os.close(handle)
+        control.send(pid)
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.wait()
+
+
 @dataclass
 class _Worker:
-    process: multiprocessing.process.BaseProcess
     connection: Connection
-    done: int = 0
+    pid: int = 0  # known once the zygote answers
+    pidfd: int = -1
+    handed: int = 0
+    retiring: bool = False  # has been handed its last task
     task: Task | None = None
     deadline: float = 0.0
-
-
-_UNSET = object()
 
 
 class _Lazy:
@@ -191,12 +223,16 @@ class _Lazy:
         return task
 
 
+_UNSET = object()
+
+
 @contextlib.contextmanager
 def _may_start_children() -> Iterator[None]:
-    """Let a daemonic process (a Dask worker runs tasks in one) start render workers.
+    """Let a daemonic process (a Dask worker runs tasks in one) start the zygote.
 
     multiprocessing forbids daemonic processes to have children so that none outlives
-    its parent; ours cannot: each exits as soon as its pipe to the parent closes.
+    its parent; ours cannot: the zygote and each worker exit as soon as their pipe to
+    the parent closes.
     """
     config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
     daemonic = config.get("daemon")
@@ -210,7 +246,10 @@ def _may_start_children() -> Iterator[None]:
 
 class Pool:
     """Up to ``jobs`` worker processes; each task gets ``timeout`` seconds (0: no limit) before its
-    worker is killed. Use as a context manager; :meth:`run` yields outcomes as they finish."""
+    worker is killed. Use as a context manager; :meth:`run` yields outcomes as they finish.
+
+    Workers are forked from a zygote (:func:`_zygote_main`), never from this process, which
+    grows as it plans and writes: a worker forked from it would carry all of that."""
 
     def __init__(self, settings: WorkerSettings, jobs: int, timeout: float, per_worker: int = HANDOUTS_PER_WORKER):
         self.settings = settings
@@ -219,6 +258,9 @@ class Pool:
         self.per_worker = per_worker
         self._context = multiprocessing.get_context("fork")
         self._workers: list[_Worker] = []
+        self._zygote: multiprocessing.process.BaseProcess | None = None
+        self._control: Connection | None = None
+        self._unanswered: list[_Worker] = []  # started; the zygote has not told their pid yet
 
     def __enter__(self) -> Pool:
         self.start()
@@ -233,31 +275,62 @@ class Pool:
         self.close()
 
     def close(self, kill: bool = False) -> None:
-        """Stop every worker (politely, then by force; at once with ``kill``)."""
+        """Stop every worker (politely, then by force; at once with ``kill``), then the zygote."""
         for worker in self._workers:
             self._stop(worker, kill)
         self._workers.clear()
+        if self._zygote is not None:
+            assert self._control is not None
+            self._control.close()
+            if kill:
+                self._zygote.kill()
+            self._zygote.join(timeout=5)
+            if self._zygote.is_alive():
+                self._zygote.kill()
+                self._zygote.join()
+            self._zygote = None
 
     def _start(self) -> _Worker:
-        parent, child = self._context.Pipe()
-        inherited = [parent, *(worker.connection for worker in self._workers)]
-        process = self._context.Process(target=_worker_main, args=(child, self.settings, inherited), daemon=True)
-        with _may_start_children():
-            process.start()
-        child.close()
-        worker = _Worker(process, parent)
+        if self._zygote is None:
+            self._control, child = self._context.Pipe()
+            others = [self._control, *(worker.connection for worker in self._workers)]
+            self._zygote = self._context.Process(
+                target=_zygote_main, args=(child, self.settings, others), daemon=True, name="handouts-zygote"
+            )
+            with _may_start_children():
+                self._zygote.start()
+            child.close()
+        assert self._control is not None
+        ours, theirs = self._context.Pipe()
+        reduction.send_handle(self._control, theirs.fileno(), self._zygote.pid)
+        theirs.close()
+        worker = _Worker(ours)
         self._workers.append(worker)
+        self._unanswered.append(worker)
         return worker
 
+    def _pidfd(self, worker: _Worker) -> int:
+        """The worker's pidfd (waiting for the zygote's answers up to this worker's); -1 if it never came."""
+        while worker in self._unanswered:
+            answered = self._unanswered.pop(0)
+            with contextlib.suppress(EOFError, OSError):
+                answered.pid = self._control.recv()  # type: ignore[union-attr]
+                answered.pidfd = os.pidfd_open(answered.pid)
+        return worker.pidfd
+
     def _stop(self, worker: _Worker, kill: bool = False) -> None:
+        pidfd = self._pidfd(worker)
         if not kill:
             with contextlib.suppress(OSError):
                 worker.connection.send(None)
-            worker.process.join(timeout=5)
-        if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join()
         worker.connection.close()
+        if pidfd < 0:
+            return
+        if kill or not wait([pidfd], timeout=5):
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            wait([pidfd])
+        os.close(pidfd)
 
     def _retire(self, worker: _Worker, kill: bool = False) -> None:
         self._workers.remove(worker)
@@ -276,12 +349,20 @@ class Pool:
             yield from finished
 
     def _hand_out(self, pending: _Lazy) -> None:
-        idle = [worker for worker in self._workers if not worker.task]
-        while (idle or len(self._workers) < self.jobs) and pending:
-            worker = idle.pop() if idle else self._start()
+        """Give tasks to idle workers, never more than ``jobs`` at once; a worker handed its last
+        task is replaced at once, so its successor is ready when it finishes."""
+        while sum(1 for worker in self._workers if worker.task) < self.jobs and pending:
+            idle = [worker for worker in self._workers if not worker.task and not worker.retiring]
+            worker = idle[0] if idle else self._start()
             worker.task = pending.popleft()
             worker.deadline = time.monotonic() + self.timeout
-            worker.connection.send(worker.task)
+            with contextlib.suppress(OSError):  # it died idle: _collect reports the task
+                worker.connection.send(worker.task)
+            worker.handed += 1
+            if worker.handed >= self.per_worker:
+                worker.retiring = True
+                if pending:
+                    self._start()
 
     def _wait_time(self, busy: list[_Worker]) -> float | None:
         if not self.timeout:
@@ -296,8 +377,7 @@ class Pool:
         except (EOFError, OSError):
             self._retire(worker, kill=True)
             return _failed(task, "HL406", "the worker process died while rendering")
-        worker.done += 1
-        if worker.done >= self.per_worker:
+        if worker.retiring:
             self._retire(worker)
         return outcome
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from handouts import loading
+from handouts import loading, workers
 from handouts.build import plan
 from handouts.render import Renderer
 from handouts.templates import Templates
@@ -66,24 +66,36 @@ def test_a_dying_worker_fails_its_handout_only(project_dir: Path, monkeypatch: p
 
 
 def test_workers_are_recycled(project_dir: Path) -> None:
+    """Each worker renders at most ``per_worker`` handouts; its successor is started when it is
+    handed its last one, and no more than ``jobs`` handouts are ever rendering at once."""
     settings, work = tasks(project_dir, 2)
-    pids = []
-    original_start = Pool._start
+    started, most_busy = [], []
+    original_start, original_wait = Pool._start, workers.wait
 
     def start(self):
         worker = original_start(self)
-        pids.append(worker.process.pid)
+        started.append(worker)
         return worker
+
+    def wait(connections, timeout=None):
+        most_busy.append(len(connections))
+        return original_wait(connections, timeout)
 
     pool = Pool(settings, 1, timeout=0, per_worker=1)
     pool._start = start.__get__(pool)
-    with pool:
-        assert all(outcome.result for outcome in pool.run(work))
-    assert len(set(pids)) == 2  # one worker per handout
+    workers.wait = wait
+    try:
+        with pool:
+            outcomes = list(pool.run(work))
+    finally:
+        workers.wait = original_wait
+    assert len(outcomes) == 2 and all(outcome.result for outcome in outcomes)
+    assert len({worker.pid for worker in started}) == 2  # one per handout; no spare when nothing is left
+    assert max(most_busy) == 1
 
 
 def test_workers_exit_when_their_parent_is_killed(project_dir: Path) -> None:
-    """A build killed with SIGKILL leaves no worker behind (each sees its pipe close)."""
+    """A build killed with SIGKILL leaves no worker (nor the zygote) behind: each sees its pipe close."""
     import signal
     import subprocess
     import sys
@@ -95,7 +107,8 @@ def test_workers_exit_when_their_parent_is_killed(project_dir: Path) -> None:
         "settings, work = tasks(__import__('pathlib').Path(sys.argv[1]), 2)\n"
         "pool = Pool(settings, 2, timeout=0)\n"
         "pool.start()\n"
-        "print(' '.join(str(w.process.pid) for w in pool._workers), flush=True)\n"
+        "pids = [pool._zygote.pid] + [pool._pidfd(w) and w.pid for w in pool._workers]\n"
+        "print(' '.join(map(str, pids)), flush=True)\n"
         "time.sleep(60)\n"
     )
     repo = Path(__file__).resolve().parent.parent
@@ -105,7 +118,7 @@ def test_workers_exit_when_their_parent_is_killed(project_dir: Path) -> None:
     assert process.stdout is not None
     pids = [int(pid) for pid in process.stdout.readline().split()]
     process.stdout.close()
-    assert len(pids) == 2
+    assert len(pids) == 3  # the zygote and two workers
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     deadline = time.monotonic() + 20

@@ -351,7 +351,7 @@ def _build(project: Project, the_plan: Plan, options: BuildOptions, notify: Prog
         candidates = []
         for job in the_plan.jobs:
             input_key = keys.key(job, the_plan.topic(job), the_plan.clinics[job.clinic])
-            if not options.force and _up_to_date(output_dir, previous.get(job.path), input_key):
+            if not options.force and is_up_to_date(output_dir, previous.get(job.path), input_key):
                 report.skipped.append(job)
                 notify("skipped", job.name)
             else:
@@ -373,21 +373,28 @@ def _gate(
     gate = Gate(project)
     planned = []
     for job, input_key in candidates:
-        topic, clinic = the_plan.topic(job), the_plan.clinics[job.clinic]
-        untranslated = the_plan.untranslated(job)
-        refused = gate.errors(topic, clinic, job.level)
-        if untranslated:  # never printed half in English: every text of the level must be translated
-            report.failed.append(Failure(job.name, tuple(untranslated), UNTRANSLATED))
-            notify("failed", job.name)
-        elif topic.is_draft and not options.allow_drafts:
-            report.failed.append(Failure(job.name, (_draft_refusal(project, topic),)))
-            notify("failed", job.name)
-        elif refused and not options.ignore_check:
-            report.failed.append(Failure(job.name, tuple(refused), GATE_REFUSAL))
+        failure = refusal(the_plan, job, gate, options)
+        if failure is not None:
+            report.failed.append(failure)
             notify("failed", job.name)
         else:
-            planned.append(Planned(job, input_key, gate.grade(topic, job.level)))
+            planned.append(Planned(job, input_key, gate.grade(the_plan.topic(job), job.level)))
     return planned
+
+
+def refusal(the_plan: Plan, job: Job, gate: Gate, options: BuildOptions) -> Failure | None:
+    """Why the gate refuses to print ``job`` (None: it may be printed): an incomplete translation,
+    a draft without ``allow_drafts``, or check errors without ``ignore_check``."""
+    topic, clinic = the_plan.topic(job), the_plan.clinics[job.clinic]
+    untranslated = the_plan.untranslated(job)
+    if untranslated:  # never printed half in English: every text of the level must be translated
+        return Failure(job.name, tuple(untranslated), UNTRANSLATED)
+    if topic.is_draft and not options.allow_drafts:
+        return Failure(job.name, (_draft_refusal(gate.project, topic),))
+    refused = gate.errors(topic, clinic, job.level)
+    if refused and not options.ignore_check:
+        return Failure(job.name, tuple(refused), GATE_REFUSAL)
+    return None
 
 
 UNTRANSLATED = "refused: not every text it prints is translated and current (see `handouts translate status`)"
@@ -532,7 +539,7 @@ def _tasks(
         yield Task(job.path, replace(document, max_pages=None) if options.ignore_check else document)
 
 
-def _up_to_date(output_dir: Path, entry: Entry | None, input_key: str) -> bool:
+def is_up_to_date(output_dir: Path, entry: Entry | None, input_key: str) -> bool:
     """The entry's file is there, unchanged, made from these inputs (paths were checked on reading)."""
     return (
         entry is not None

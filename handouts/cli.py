@@ -749,6 +749,55 @@ def init(directory: Path) -> None:
     click.echo(f"next: cd {directory} && handouts check && handouts build --allow-drafts")
 
 
+# ---------------------------------------------------------------- serve
+
+
+@cli.command(short_help="A web app: find, print and personalise handouts; live preview for authors.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on. Beyond this machine needs --token."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--token",
+    envvar="HANDOUTS_TOKEN",
+    help="Access code users must enter (or send as 'Authorization: Bearer'); needed with --host other than"
+    " 127.0.0.1. Also read from HANDOUTS_TOKEN, which keeps it out of the process list.",
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True, help="Render workers.")
+@click.option("--allow-drafts", is_flag=True, help="Let staff give draft handouts (each page says DRAFT), as in build.")
+@click.option("--no-watch", is_flag=True, help="Do not watch the files for changes (previews then never refresh).")
+@timeout_option
+@pass_state
+def serve(
+    state: _State,
+    host: str,
+    port: int,
+    token: str | None,
+    jobs: int,
+    allow_drafts: bool,
+    no_watch: bool,
+    timeout: float,
+) -> None:
+    """Start the handouts web app for this project.
+
+    \b
+    Front desk: find a topic, then open, print, download or personalise it (the
+    patient's name is printed on the copy and kept nowhere); tick several topics
+    for one packet PDF. Handouts come from the build output when it is up to date,
+    else they are rendered on demand.
+    Authors: Preview shows the pages and what 'handouts check' finds, and updates
+    by itself within a second or two of saving any file.
+
+    \b
+    Examples:
+      handouts serve --allow-drafts
+      HANDOUTS_TOKEN=... handouts serve --host 0.0.0.0 --port 8080
+    """
+    from .commands.serve import serve as run
+
+    run(state.project.root, host, port, token, jobs, timeout, allow_drafts, not no_watch)
+
+
 # ---------------------------------------------------------------- entry point
 
 

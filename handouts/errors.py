@@ -66,6 +66,10 @@ class UsageError(HandoutsError):
     """Bad command-line usage: an unknown topic, clinic or level, an unsafe id."""
 
 
+class NotFound(UsageError):
+    """An id that names nothing the project has: a topic, clinic, level, language or edition."""
+
+
 class ConfigError(HandoutsError):
     """Invalid project, topic or clinic files (YAML, schema, cross-references)."""
 

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from babel.dates import format_date
 from markupsafe import Markup
@@ -144,6 +145,9 @@ def long_date(date: dt.date, language: str = "en") -> str:
 class Personal:
     """A personalised copy's patient data. It is printed on the page and goes nowhere else:
     never into file names, PDF metadata, the manifest, logs or caches."""
+
+    MAX_NAME: ClassVar[int] = 100
+    MAX_NOTE: ClassVar[int] = 1000  # there is room on page 1 only
 
     name: str
     note: str = ""

@@ -31,7 +31,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import reduction
 from multiprocessing.connection import Connection, wait
@@ -59,6 +60,7 @@ class Task:
 
     key: str
     document: Document
+    settings: WorkerSettings | None = None  # instead of the pool's (``serve``: files changed since it started)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,9 @@ def _renderer_for(settings: WorkerSettings) -> Renderer:
 
 
 def work(task: Task, settings: WorkerSettings) -> Outcome:
-    """The function workers run: render one task with this worker's warm renderer."""
+    """The function workers run: render one task with this worker's warm renderer (a fresh one when
+    the task brings settings of its own)."""
+    settings = task.settings or settings
     return render_task(_renderer_for(settings), task, settings.thumbnails)
 
 
@@ -339,16 +343,26 @@ class Pool:
     def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
         """Outcomes of ``tasks`` as they finish; a task whose worker dies or overruns fails alone."""
         pending = _Lazy(tasks)
-        while pending or any(worker.task for worker in self._workers):
-            self._hand_out(pending)
-            busy = [worker for worker in self._workers if worker.task]
-            ready = wait([worker.connection for worker in busy], timeout=self._wait_time(busy))
-            finished = [self._collect(w) for w in busy if w.connection in ready]
-            finished += [self._expire(w) for w in busy if w.task and self.timeout and time.monotonic() > w.deadline]
-            self._hand_out(pending)  # workers go on while the caller writes what came back
-            yield from finished
+        while pending or self.busy:
+            yield from self.step(pending)
 
-    def _hand_out(self, pending: _Lazy) -> None:
+    @property
+    def busy(self) -> bool:
+        """Some worker is rendering."""
+        return any(worker.task for worker in self._workers)
+
+    def step(self, pending: _Lazy | deque[Task], also: Sequence[int] = ()) -> list[Outcome]:
+        """Hand out tasks from ``pending``, wait until one finishes or overruns (or a file descriptor
+        of ``also`` is ready), and return what came back; the workers go on meanwhile."""
+        self._hand_out(pending)
+        busy = [worker for worker in self._workers if worker.task]
+        ready = wait([worker.connection for worker in busy] + list(also), timeout=self._wait_time(busy))
+        finished = [self._collect(w) for w in busy if w.connection in ready]
+        finished += [self._expire(w) for w in busy if w.task and self.timeout and time.monotonic() > w.deadline]
+        self._hand_out(pending)  # workers go on while the caller writes what came back
+        return finished
+
+    def _hand_out(self, pending: _Lazy | deque[Task]) -> None:
         """Give tasks to idle workers, never more than ``jobs`` at once; a worker handed its last
         task is replaced at once, so its successor is ready when it finishes."""
         while sum(1 for worker in self._workers if worker.task) < self.jobs and pending:
@@ -365,7 +379,7 @@ class Pool:
                     self._start()
 
     def _wait_time(self, busy: list[_Worker]) -> float | None:
-        if not self.timeout:
+        if not self.timeout or not busy:
             return None
         return max(0.0, min(worker.deadline for worker in busy) - time.monotonic())
 

@@ -19,8 +19,8 @@ from ..models import Clinic, Project, Topic
 from ..outfolder import output_name, write_atomic
 from ..views import Packet, Personal
 
-MAX_NAME = 100
-MAX_NOTE = 1000
+MAX_NAME = Personal.MAX_NAME
+MAX_NOTE = Personal.MAX_NOTE
 
 
 @dataclass(frozen=True)

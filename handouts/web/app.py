@@ -81,8 +81,19 @@ class Server:
         self.changes = Changes()
         self.cache = Cache()
         self._catalogue: tuple[int, Catalogue | HandoutsError] | None = None
-        first = self.catalogue()  # handouts.yaml must load for the server to start
-        self.service = RenderService(self._settings(first), options.jobs, options.timeout)
+        self.catalogue()  # handouts.yaml must load for the server to start
+        self.service: RenderService | None = None
+
+    def start(self) -> None:
+        """Start the render workers (before any other thread of ours exists: they are forked)."""
+        self.service = RenderService(self._settings(self.catalogue()), self.options.jobs, self.options.timeout)
+        self.service.start()
+
+    def stop(self) -> None:
+        """Stop the render workers."""
+        if self.service is not None:
+            self.service.close()
+            self.service = None
 
     def catalogue(self) -> Catalogue:
         """The catalogue of the files as they are now (read again after any change)."""
@@ -106,6 +117,7 @@ class Server:
     async def render(self, catalogue: Catalogue, document, thumbnails: bool = False):
         """Render ``document`` in a worker; raises :class:`RenderError` with the diagnostics when it fails."""
         task = Task(os.urandom(12).hex(), document, self._settings(catalogue, thumbnails))
+        assert self.service is not None, "the app's lifespan starts the renderers"
         outcome = await self.service.render(task)
         if outcome.result is None:
             raise RenderError(diagnostics=list(outcome.diagnostics))
@@ -242,19 +254,12 @@ def _language_names(languages: list[str]) -> dict[str, str]:
 
 
 async def handout_pdf(request: Request) -> Response:
+    """The PDF, inline (``/download``: as an attachment)."""
     server = _server(request)
     catalogue = server.catalogue()
     job = _job(request, catalogue)
     data = await server.handout_pdf(catalogue, job)
-    return _pdf_response(data, _download_name(job), download=False)
-
-
-async def handout_download(request: Request) -> Response:
-    server = _server(request)
-    catalogue = server.catalogue()
-    job = _job(request, catalogue)
-    data = await server.handout_pdf(catalogue, job)
-    return _pdf_response(data, _download_name(job), download=True)
+    return _pdf_response(data, _download_name(job), download=request.url.path.endswith("/download"))
 
 
 async def handout_thumbnail(request: Request) -> Response:
@@ -560,7 +565,7 @@ def create_app(options: ServeOptions) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        server.service.start()
+        server.start()
         stop = asyncio.Event()
         watcher = None
         if options.watch:
@@ -573,12 +578,12 @@ def create_app(options: ServeOptions) -> Starlette:
             stop.set()
             if watcher is not None:
                 watcher.cancel()
-            await asyncio.to_thread(server.service.close)
+            await asyncio.to_thread(server.stop)
 
     routes = [
         Route("/", find),
         Route(HANDOUT + ".pdf", handout_pdf),
-        Route(HANDOUT + "/download", handout_download),
+        Route(HANDOUT + "/download", handout_pdf),
         Route(HANDOUT + "/thumbnail.png", handout_thumbnail),
         Route(HANDOUT + "/print", handout_print),
         Route(HANDOUT + "/personal", personal_form, methods=["GET"]),

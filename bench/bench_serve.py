@@ -402,12 +402,14 @@ def main() -> None:
             ]
             for what, before, after in changes:
                 flat = abs(after - before) <= FLAT_GOAL_MIB
-                verdict = ("ok" if flat else "NOT flat") if what != "zygote + workers RSS" else "(worker count varies)"
+                goal = f"flat, ±{FLAT_GOAL_MIB:.0f} MiB: {'ok' if flat else 'NOT flat'}"
+                if what == "zygote + workers RSS":
+                    goal = "— (live workers: 1 to --jobs + 1)"
                 rows.append(
                     (
                         f"(m) {what}, warm → +{args.requests}",
                         f"{before:.1f} → {after:.1f} MiB ({after - before:+.1f})",
-                        f"flat, ±{FLAT_GOAL_MIB:.0f} MiB: {verdict}",
+                        goal,
                     )
                 )
 

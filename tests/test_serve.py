@@ -420,3 +420,15 @@ def test_twenty_concurrent_pdf_requests_all_succeed(real_server) -> None:
     assert len({data for _, _, data in answers}) == 20  # twenty different handouts, each rendered
     status, _, page = server.get("/")
     assert status == 200 and b"Find a handout" in page  # and the server still answers
+
+
+@pytest.mark.slow
+def test_an_open_preview_does_not_keep_the_server_from_stopping(real_server) -> None:
+    server, _ = real_server
+    stream = urlopen(server.base + "/events", timeout=30)  # what an open preview tab holds
+    assert stream.readline().startswith(b"retry:")
+    server.process.terminate()
+    try:
+        assert server.process.wait(timeout=15) is not None  # uvicorn's grace period, then it stops
+    finally:
+        stream.close()

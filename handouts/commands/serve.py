@@ -8,6 +8,7 @@ from ..errors import UsageError
 from ..web.guard import is_local
 
 MIN_TOKEN = 12
+GRACE_SECONDS = 3
 
 
 def serve(
@@ -37,4 +38,12 @@ def serve(
     app = create_app(options)
     shown = f"[{host}]" if ":" in host else host
     print(f"handouts: serving {root} on http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True, server_header=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=True,
+        server_header=False,
+        timeout_graceful_shutdown=GRACE_SECONDS,  # an open preview's event stream never ends by itself
+    )

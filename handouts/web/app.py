@@ -221,6 +221,7 @@ def _wanted(request: Request) -> Wanted:
 
 
 async def find(request: Request) -> Response:
+    """The find page: topics matching the search and filters, each level with page 1 and its actions."""
     catalogue = _server(request).catalogue()
     wanted = catalogue.validate(catalogue.defaults(_wanted(request)))
     found = catalogue.find(wanted)
@@ -263,6 +264,7 @@ async def handout_pdf(request: Request) -> Response:
 
 
 async def handout_thumbnail(request: Request) -> Response:
+    """Page 1 of a handout as a PNG (from build output, the cache, or a render)."""
     server = _server(request)
     catalogue = server.catalogue()
     job = _job(request, catalogue)
@@ -280,6 +282,7 @@ async def handout_thumbnail(request: Request) -> Response:
 
 
 async def handout_print(request: Request) -> Response:
+    """A page holding the PDF that opens the browser's print dialog by itself."""
     catalogue = _server(request).catalogue()
     job = _job(request, catalogue)
     failure = catalogue.refusal(job)
@@ -301,6 +304,7 @@ async def handout_print(request: Request) -> Response:
 
 
 async def personal_form(request: Request) -> Response:
+    """The form for a personalised copy (name, note, date)."""
     catalogue = _server(request).catalogue()
     job = _job(request, catalogue)
     return _personal_page(request, catalogue, job)
@@ -369,6 +373,7 @@ def _personal(values: dict[str, str]) -> Personal:
 
 
 async def packet_pdf(request: Request) -> Response:
+    """Several topics for one clinic, level, language and edition in one PDF."""
     server = _server(request)
     catalogue = server.catalogue()
     query = request.query_params
@@ -440,6 +445,7 @@ async def _preview_body(request: Request, server: Server, params: dict) -> dict:
 
 
 async def preview_page_image(request: Request) -> Response:
+    """One page of a preview as a PNG."""
     server = _server(request)
     catalogue = server.catalogue()
     job = _job(request, catalogue)
@@ -452,6 +458,7 @@ async def preview_page_image(request: Request) -> Response:
 
 
 async def change_events(request: Request) -> Response:
+    """Server-sent events: the files' generation, sent again on every change."""
     server = _server(request)
     try:
         since = int(request.query_params.get("since", "0"))
@@ -465,6 +472,7 @@ async def change_events(request: Request) -> Response:
 
 
 async def login_form(request: Request) -> Response:
+    """The sign-in page (when the server was started with a token)."""
     return page(
         "login.html",
         next=guard.safe_next(request.query_params.get("next")),
@@ -476,6 +484,7 @@ async def login_form(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
+    """Check the access code; on success set the token cookie and go where the user was going."""
     form = await request.form(max_files=0, max_fields=4, max_part_size=1024)
     token = _server(request).options.token
     if not guard.csrf_ok(request.scope, _text(form.get(guard.CSRF_FIELD))):

@@ -66,10 +66,12 @@ class Catalogue:
 
     @cached_property
     def templates(self) -> Templates:
+        """The project's templates (made once per catalogue)."""
         return Templates(self.project)
 
     @cached_property
     def gate(self) -> Gate:
+        """The gate, as ``build`` runs it (made once per catalogue)."""
         return Gate(self.project)
 
     @cached_property

@@ -766,6 +766,7 @@ def init(directory: Path) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True, help="Render workers.")
 @click.option("--allow-drafts", is_flag=True, help="Let staff give draft handouts (each page says DRAFT), as in build.")
 @click.option("--no-watch", is_flag=True, help="Do not watch the files for changes (previews then never refresh).")
+@click.option("--clinic", "clinic_id", default="", help="The clinic the find page shows first (a front desk's own).")
 @timeout_option
 @pass_state
 def serve(
@@ -776,6 +777,7 @@ def serve(
     jobs: int,
     allow_drafts: bool,
     no_watch: bool,
+    clinic_id: str,
     timeout: float,
 ) -> None:
     """Start the handouts web app for this project.
@@ -790,12 +792,12 @@ def serve(
 
     \b
     Examples:
-      handouts serve --allow-drafts
+      handouts serve --allow-drafts --clinic riverside-spine
       HANDOUTS_TOKEN=... handouts serve --host 0.0.0.0 --port 8080
     """
     from .commands.serve import serve as run
 
-    run(state.project.root, host, port, token, jobs, timeout, allow_drafts, not no_watch)
+    run(state.project.root, host, port, token, jobs, timeout, allow_drafts, not no_watch, clinic_id)
 
 
 # ---------------------------------------------------------------- entry point

@@ -84,6 +84,19 @@ def test_find_lists_every_topic_with_its_levels_and_searches_titles_and_synonyms
     assert "/easy/en/large/thumbnail.png" in large
 
 
+def test_a_front_desk_sees_its_own_clinic_first(project_dir: Path) -> None:
+    plain = create_app(ServeOptions(project_dir, allow_drafts=True, watch=False))
+    with TestClient(plain, base_url=LOCAL) as client:
+        assert '<option value="bangkok-regenerative" selected>' in client.get("/").text  # the first, by id
+    own = create_app(ServeOptions(project_dir, allow_drafts=True, watch=False, clinic="riverside-spine"))
+    with TestClient(own, base_url=LOCAL) as client:
+        page = client.get("/").text
+        assert '<option value="riverside-spine" selected>' in page and "Endplate sclerosis" in page
+        assert "/clinic/riverside-spine/logo" in page
+    with pytest.raises(NotFound, match="no clinic 'nowhere'"):
+        create_app(ServeOptions(project_dir, watch=False, clinic="nowhere"))
+
+
 def test_filters_and_ids_are_validated_as_on_the_command_line(client: TestClient) -> None:
     cases = {
         "/?clinic=nowhere": (404, "no clinic 'nowhere'"),

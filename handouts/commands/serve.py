@@ -20,6 +20,7 @@ def serve(
     timeout: float,
     allow_drafts: bool,
     watch: bool = True,
+    clinic: str = "",
 ) -> None:
     """Serve the project at ``root`` until Ctrl-C. Binding beyond this machine needs a token."""
     import uvicorn
@@ -34,7 +35,7 @@ def serve(
             f"--token: use at least {MIN_TOKEN} characters"
             " (a random one: python -c 'import secrets; print(secrets.token_urlsafe())')"
         )
-    options = ServeOptions(root, token, local, max(1, jobs), timeout, allow_drafts, watch)
+    options = ServeOptions(root, token, local, max(1, jobs), timeout, allow_drafts, watch, clinic)
     app = create_app(options)
     shown = f"[{host}]" if ":" in host else host
     print(f"handouts: serving {root} on http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)

@@ -70,6 +70,7 @@ class ServeOptions:
     timeout: float = DEFAULT_TIMEOUT
     allow_drafts: bool = False
     watch: bool = True
+    clinic: str = ""  # the clinic the find page shows first (a front desk's own)
 
 
 class Server:
@@ -81,7 +82,9 @@ class Server:
         self.changes = Changes()
         self.cache = Cache()
         self._catalogue: tuple[int, Catalogue | HandoutsError] | None = None
-        self.catalogue()  # handouts.yaml must load for the server to start
+        first = self.catalogue()  # handouts.yaml must load for the server to start
+        if options.clinic:
+            first.known("clinic", options.clinic, list(first.plan.clinics))
         self.service: RenderService | None = None
 
     def start(self) -> None:
@@ -201,7 +204,8 @@ def _common(request: Request, catalogue: Catalogue | None, wanted: Wanted | None
     """What every page's frame shows: the clinic's brand, the CSRF token, the generation."""
     clinic = None
     if catalogue is not None and catalogue.clinics:
-        chosen = wanted.clinic if wanted and wanted.clinic in catalogue.plan.clinics else catalogue.clinics[0].id
+        default = _server(request).options.clinic or catalogue.clinics[0].id
+        chosen = wanted.clinic if wanted and wanted.clinic in catalogue.plan.clinics else default
         clinic = catalogue.plan.clinics[chosen]
     return {"csrf": _csrf(request), "clinic": clinic, "generation": _server(request).changes.generation}
 
@@ -223,7 +227,7 @@ def _wanted(request: Request) -> Wanted:
 async def find(request: Request) -> Response:
     """The find page: topics matching the search and filters, each level with page 1 and its actions."""
     catalogue = _server(request).catalogue()
-    wanted = catalogue.validate(catalogue.defaults(_wanted(request)))
+    wanted = catalogue.validate(catalogue.defaults(_wanted(request), _server(request).options.clinic))
     found = catalogue.find(wanted)
     return page(
         "find.html",

@@ -101,9 +101,9 @@ class Catalogue:
         """Every language some clinic prints, in the order the clinics list them."""
         return list(dict.fromkeys(lang for clinic in self.clinics for lang in clinic.printed_languages))
 
-    def defaults(self, wanted: Wanted) -> Wanted:
-        """``wanted`` with a clinic (the first) and a language (the clinic's first) filled in."""
-        clinic = wanted.clinic or (self.clinics[0].id if self.clinics else "")
+    def defaults(self, wanted: Wanted, clinic: str = "") -> Wanted:
+        """``wanted`` with a clinic (``clinic``, else the first) and a language (the clinic's first) filled in."""
+        clinic = wanted.clinic or clinic or (self.clinics[0].id if self.clinics else "")
         language = wanted.language
         if clinic in self.plan.clinics and language not in self.plan.clinics[clinic].printed_languages:
             language = self.plan.clinics[clinic].printed_languages[0]

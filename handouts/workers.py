@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 # after this many handouts, its successor warming up while it renders its last one, so that
 # memory stays flat however long the build.
 HANDOUTS_PER_WORKER = 50
+REAP_SECONDS = 1.0  # how often an idle zygote collects ended workers
 SCHEDULER_TIMEOUT = "10s"  # how long to try to reach a Dask scheduler
 
 
@@ -174,6 +175,9 @@ def _zygote_main(control: Connection, settings: WorkerSettings, inherited: list[
             gc.collect()
             gc.freeze()
             warm = True
+        if not control.poll(REAP_SECONDS):  # idle: collect the exit status of retired workers
+            _reap()
+            continue
         try:
             handle = reduction.recv_handle(control)
         except (EOFError, OSError):
@@ -187,12 +191,17 @@ def _zygote_main(control: Connection, settings: WorkerSettings, inherited: list[
                 os._exit(0)
         os.close(handle)
         control.send(pid)
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
+        _reap()
     with contextlib.suppress(ChildProcessError):
         while True:
             os.wait()
+
+
+def _reap() -> None:
+    """Collect the exit status of every worker that has ended (no zombie is left behind)."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
 
 
 @dataclass

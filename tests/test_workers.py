@@ -65,6 +65,24 @@ def test_a_dying_worker_fails_its_handout_only(project_dir: Path, monkeypatch: p
     assert outcomes["riverside-spine/subchondral-sclerosis.easy.en.pdf"].result is not None
 
 
+def _zombie_children(pid: int, settle: float) -> list[int]:
+    """Children of ``pid`` that have ended but were not collected, once ``settle`` seconds allow it."""
+    deadline = time.monotonic() + settle
+    while True:
+        children = [c for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+        zombies = [int(c) for c in children if _state(int(c)) == "Z"]
+        if not zombies or time.monotonic() > deadline:
+            return zombies
+        time.sleep(0.2)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return ""
+
+
 def test_workers_are_recycled(project_dir: Path) -> None:
     """Each worker renders at most ``per_worker`` handouts; its successor is started when it is
     handed its last one, and no more than ``jobs`` handouts are ever rendering at once."""
@@ -87,8 +105,10 @@ def test_workers_are_recycled(project_dir: Path) -> None:
     try:
         with pool:
             outcomes = list(pool.run(work))
+            zombies = _zombie_children(pool._zygote.pid, settle=5.0)
     finally:
         workers.wait = original_wait
+    assert zombies == []  # the zygote collects its retired workers even when idle
     assert len(outcomes) == 2 and all(outcome.result for outcome in outcomes)
     assert len({worker.pid for worker in started}) == 2  # one per handout; no spare when nothing is left
     assert max(most_busy) == 1

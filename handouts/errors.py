@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
 
@@ -113,10 +114,12 @@ EXIT_CODES: dict[type[BaseException], int] = {
 
 def exit_code(error: BaseException) -> int:
     """The exit code for ``error``: the entry of its nearest class in :data:`EXIT_CODES`, else 1."""
-    for kind in type(error).__mro__:
-        if kind in EXIT_CODES:
-            return EXIT_CODES[kind]
-    return 1
+    return nearest(EXIT_CODES, error, 1)
+
+
+def nearest(table: Mapping[type[BaseException], int], error: BaseException, default: int) -> int:
+    """The entry of ``table`` for the nearest class of ``error`` (itself, then its bases), else ``default``."""
+    return next((table[kind] for kind in type(error).__mro__ if kind in table), default)
 
 
 def relative_to(path: Path, root: Path) -> str:

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import build
 from ..defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT
-from ..errors import GateError, HandoutsError, NotFound, RenderError, UsageError
+from ..errors import GateError, HandoutsError, NotFound, RenderError, UsageError, nearest
 from ..models import Job
 from ..thumbnails import page_images, thumbnail
 from ..views import Personal
@@ -53,10 +53,7 @@ HTTP_STATUSES: dict[type[HandoutsError], int] = {
 
 def http_status(error: HandoutsError) -> int:
     """The HTTP status for ``error``."""
-    for kind in type(error).__mro__:
-        if kind in HTTP_STATUSES:
-            return HTTP_STATUSES[kind]
-    return 422
+    return nearest(HTTP_STATUSES, error, 422)
 
 
 @dataclass(frozen=True)

@@ -125,9 +125,7 @@ class Server:
 
     async def handout_pdf(self, catalogue: Catalogue, job: Job) -> bytes:
         """A handout that may be given: from ``build``'s output when current, else rendered and cached."""
-        failure = catalogue.refusal(job)
-        if failure is not None:
-            raise GateError(failure.message, list(failure.diagnostics))
+        catalogue.require_givable(job)
         built = catalogue.built(job)
         if built is not None:
             return await asyncio.to_thread(built.read_bytes)
@@ -286,9 +284,7 @@ async def handout_print(request: Request) -> Response:
     """A page holding the PDF that opens the browser's print dialog by itself."""
     catalogue = _server(request).catalogue()
     job = _job(request, catalogue)
-    failure = catalogue.refusal(job)
-    if failure is not None:
-        raise GateError(failure.message, list(failure.diagnostics))
+    catalogue.require_givable(job)
     title = catalogue.plan.topic(job).titles[job.level]
     return page(
         "print.html",
@@ -345,9 +341,7 @@ async def personal_copy(request: Request) -> Response:
         personal = _personal(values)
     except UsageError as error:
         return _personal_page(request, catalogue, job, str(error), values, status=400)
-    failure = catalogue.refusal(job)
-    if failure is not None:
-        raise GateError(failure.message, list(failure.diagnostics))
+    catalogue.require_givable(job)
     outcome = await server.render(catalogue, catalogue.document(job, personal))
     return _pdf_response(outcome.result.data, _download_name(job, personal=True), download=False, private=True)
 
@@ -387,9 +381,7 @@ async def packet_pdf(request: Request) -> Response:
     edition = query.get("edition", "regular")
     jobs = [catalogue.job(clinic, topic, level, language, edition) for topic in topics]
     for job in jobs:
-        failure = catalogue.refusal(job)
-        if failure is not None:
-            raise GateError(failure.message, list(failure.diagnostics))
+        catalogue.require_givable(job)
     key = "packet:" + ":".join(catalogue.key(job) for job in jobs)
     data = server.cache.get(key)
     if data is None:

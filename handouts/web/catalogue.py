@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import build, loading
 from ..check import Gate, check_project
-from ..errors import Diagnostic, NotFound, UsageError
+from ..errors import Diagnostic, GateError, NotFound, UsageError
 from ..fields import check_id
 from ..manifest import MANIFEST, read_manifest
 from ..models import Clinic, Job, Project
@@ -184,6 +184,12 @@ class Catalogue:
     def refusal(self, job: Job) -> build.Failure | None:
         """Why ``build`` would refuse to print ``job`` (None: it may be given to a patient)."""
         return build.refusal(self.plan, job, self.gate, self.options)
+
+    def require_givable(self, job: Job) -> None:
+        """Raise :class:`GateError` with the gate's findings unless ``job`` may be given to a patient."""
+        failure = self.refusal(job)
+        if failure is not None:
+            raise GateError(failure.message, list(failure.diagnostics))
 
     def document(self, job: Job, personal: Personal | None = None) -> Document:
         """The HTML of one handout (personalised when ``personal`` is given)."""

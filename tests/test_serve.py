@@ -155,6 +155,15 @@ def test_give_serves_the_build_output_while_it_is_current_and_renders_when_not(p
         assert thumbnail.status_code == 200 and thumbnail.content.startswith(b"\x89PNG")
 
 
+def test_a_thumbnail_is_made_once_by_the_worker_that_renders(client: TestClient, monkeypatch) -> None:
+    from handouts.web import app as web_app
+
+    again = []
+    monkeypatch.setattr(web_app, "thumbnail", lambda data: again.append(data))
+    image = client.get(HANDOUT + "/thumbnail.png")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG") and again == []
+
+
 def test_a_draft_is_not_given_without_allow_drafts(project_dir: Path) -> None:
     with TestClient(create_app(ServeOptions(project_dir, watch=False)), base_url=LOCAL) as client:
         refused = client.get(HANDOUT + ".pdf")

@@ -275,7 +275,8 @@ async def handout_thumbnail(request: Request) -> Response:
         if beside is not None and beside.is_file():
             image = await asyncio.to_thread(beside.read_bytes)
         else:
-            image = await asyncio.to_thread(thumbnail, await server.handout_pdf(catalogue, job))
+            data = await server.handout_pdf(catalogue, job)  # a render leaves its worker's thumbnail in the cache
+            image = server.cache.get(key) or await asyncio.to_thread(thumbnail, data)
         server.cache.put(key, image)
     return Response(image, media_type="image/png", headers={"Cache-Control": "no-cache"})
 

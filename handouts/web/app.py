@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from .. import build
 from ..defaults import DEFAULT_TIMEOUT, DEFAULT_VARIANT
 from ..errors import GateError, HandoutsError, NotFound, RenderError, UsageError, nearest
-from ..models import Job
+from ..models import Clinic, Job
 from ..thumbnails import page_images, thumbnail
 from ..views import Personal
 from ..workers import Task, WorkerSettings
@@ -163,6 +163,14 @@ def _server(request: Request) -> Server:
 
 def _csrf(request: Request) -> str:
     return request.scope.get("state", {}).get("csrf", "")
+
+
+def _clinic(request: Request) -> Clinic:
+    """The clinic the address names (checked as on the command line)."""
+    catalogue = _server(request).catalogue()
+    clinic_id = request.path_params["clinic"]
+    catalogue.known("clinic", clinic_id, list(catalogue.plan.clinics))
+    return catalogue.plan.clinics[clinic_id]
 
 
 def _job(request: Request, catalogue: Catalogue) -> Job:
@@ -407,8 +415,7 @@ async def preview(request: Request) -> Response:
 
 async def _preview_body(request: Request, server: Server, params: dict) -> dict:
     values: dict = {"params": params, "problems": [], "findings": [], "pages": [], "refusal": None, "job": None}
-    values.update({"csrf": _csrf(request), "clinic": None, "generation": server.changes.generation})
-    values["title"] = params["topic"]
+    values.update(_common(request, None), title=params["topic"])
     try:
         catalogue = server.catalogue()
     except HandoutsError as error:
@@ -504,10 +511,7 @@ async def font(request: Request) -> Response:
 
 async def clinic_logo(request: Request) -> Response:
     """A clinic's logo, as an image only: it comes from a clinic folder, which is untrusted."""
-    catalogue = _server(request).catalogue()
-    clinic_id = request.path_params["clinic"]
-    Catalogue.known("clinic", clinic_id, list(catalogue.plan.clinics))
-    logo = catalogue.plan.clinics[clinic_id].logo
+    logo = _clinic(request).logo
     kinds = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
     data = await asyncio.to_thread(logo.read_bytes)
     headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "Cache-Control": "no-cache"}
@@ -516,10 +520,7 @@ async def clinic_logo(request: Request) -> Response:
 
 async def clinic_brand(request: Request) -> Response:
     """The clinic's colours as CSS variables (checked as #rgb or #rrggbb when the clinic was read)."""
-    catalogue = _server(request).catalogue()
-    clinic_id = request.path_params["clinic"]
-    Catalogue.known("clinic", clinic_id, list(catalogue.plan.clinics))
-    clinic = catalogue.plan.clinics[clinic_id]
+    clinic = _clinic(request)
     css = f":root {{ --brand: {clinic.primary_color}; --accent: {clinic.accent_color}; }}\n"
     return Response(css, media_type="text/css", headers={"Cache-Control": "no-cache"})
 

@@ -95,7 +95,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.local and _host(scope) not in LOCAL_HOSTS and not _host(scope).startswith("127."):
+        if self.local and not is_local(_host(scope)):
             refusal = self.render_error(421, "Wrong address", "This server answers on localhost only.")
             await refusal(scope, receive, send)
             return

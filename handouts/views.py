@@ -17,6 +17,7 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from . import markup
+from .errors import UsageError
 from .models import BODY_ORDER, Clinic, Figure, Level, Project, Review, Topic, Translation, base_language
 
 NO_FULL_STOP = frozenset({"th", "lo", "km", "my"})  # scripts whose sentences end without a full stop
@@ -153,6 +154,21 @@ class Personal:
     note: str = ""
     date: dt.date | None = None
     language: str = "en"
+
+    @classmethod
+    def checked(cls, name: str, note: str, date: str, labels: tuple[str, str, str]) -> Personal:
+        """The patient fields as typed, validated; ``labels`` name the three fields in messages (the
+        command line's options, the form's labels), which never repeat what was typed."""
+        name_label, note_label, date_label = labels
+        if not name.strip() or len(name) > cls.MAX_NAME:
+            raise UsageError(f"{name_label}: give a name of 1 to {cls.MAX_NAME} characters")
+        if len(note) > cls.MAX_NOTE:
+            raise UsageError(f"{note_label}: keep it under {cls.MAX_NOTE} characters (there is room on page 1 only)")
+        try:
+            when = dt.date.fromisoformat(date) if date else None
+        except ValueError:
+            raise UsageError(f"{date_label}: expected a date like 2026-11-21") from None
+        return cls(name.strip(), note.strip(), when)
 
     @property
     def date_text(self) -> str:

@@ -224,7 +224,7 @@ def test_personal_form_refuses_bad_input_without_repeating_it(client: TestClient
         assert answer.status_code == 400 and words in answer.text
         assert answer.headers["cache-control"] == "no-store"
     answer = client.post(HANDOUT + "/personal", data={"csrf": token, "name": "A", "note": "", "date": "6/12/26"})
-    assert answer.status_code == 400 and "Date: use a date like" in answer.text
+    assert answer.status_code == 400 and "Date: expected a date like" in answer.text
 
 
 def test_forms_need_their_csrf_token_and_this_site(client: TestClient) -> None:
@@ -409,7 +409,7 @@ def test_canary_name_is_found_nowhere_but_in_the_returned_pdf(real_server, tmp_p
         assert f"Prepared for Ada {canary}" in pdf_text(data)
         copies.append(data)
     status, _, page = server.post(HANDOUT + "/personal", {"csrf": token, "name": canary, "date": "soon"}, cookie)
-    assert status == 400 and b"Date: use a date" in page  # a refused form: re-shown to the sender only
+    assert status == 400 and b"Date: expected a date" in page  # a refused form: re-shown to the sender only
     status, _, _ = server.post(HANDOUT + "/personal", {"csrf": "forged", "name": canary}, cookie)
     assert status == 403
     server.stop()

@@ -7,7 +7,6 @@ folder: it needs an explicit output file.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,9 +17,6 @@ from ..errors import GateError, UsageError
 from ..models import Clinic, Project, Topic
 from ..outfolder import output_name, write_atomic
 from ..views import Packet, Personal
-
-MAX_NAME = Personal.MAX_NAME
-MAX_NOTE = Personal.MAX_NOTE
 
 
 @dataclass(frozen=True)
@@ -37,15 +33,7 @@ def personal_details(name: str | None, note: str | None, date: str | None) -> Pe
         if note is not None or date is not None:
             raise UsageError("--note and --date personalise a copy: give --for NAME too")
         return None
-    if not name.strip() or len(name) > MAX_NAME:
-        raise UsageError(f"--for: give a name of 1 to {MAX_NAME} characters")
-    if note is not None and len(note) > MAX_NOTE:
-        raise UsageError(f"--note: keep notes under {MAX_NOTE} characters (there is room on page 1 only)")
-    try:
-        when = dt.date.fromisoformat(date) if date else None
-    except ValueError:
-        raise UsageError("--date: expected a date like 2026-11-21") from None
-    return Personal(name.strip(), (note or "").strip(), when)
+    return Personal.checked(name, note or "", date or "", ("--for", "--note", "--date"))
 
 
 def only_clinic(project: Project) -> str:

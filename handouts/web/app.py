@@ -347,7 +347,7 @@ async def personal_copy(request: Request) -> Response:
         raise HTTPException(403, "This form has expired or came from another site: reload the page and try again.")
     values = {key: _text(form.get(key)) or "" for key in ("name", "note", "date")}
     try:
-        personal = _personal(values)
+        personal = Personal.checked(values["name"], values["note"], values["date"], ("Patient name", "Note", "Date"))
     except UsageError as error:
         return _personal_page(request, catalogue, job, str(error), values, status=400)
     catalogue.require_givable(job)
@@ -357,20 +357,6 @@ async def personal_copy(request: Request) -> Response:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _personal(values: dict[str, str]) -> Personal:
-    """The form's patient fields, validated; messages never repeat what was typed."""
-    name, note, date = values["name"].strip(), values["note"].strip(), values["date"].strip()
-    if not name or len(name) > Personal.MAX_NAME:
-        raise UsageError(f"Patient name: give a name of 1 to {Personal.MAX_NAME} characters.")
-    if len(note) > Personal.MAX_NOTE:
-        raise UsageError(f"Note: keep it under {Personal.MAX_NOTE} characters (there is room on page 1 only).")
-    try:
-        when = dt.date.fromisoformat(date) if date else None
-    except ValueError:
-        raise UsageError("Date: use a date like 2026-11-21.") from None
-    return Personal(name, note, when)
 
 
 # ---------------------------------------------------------------- packet

@@ -178,13 +178,17 @@ def _job(request: Request, catalogue: Catalogue) -> Job:
     return catalogue.job(params["clinic"], params["topic"], params["level"], params["language"], params["edition"])
 
 
+def _ids(job: Job) -> str:
+    """The job's ids as they appear in the app's addresses (see :data:`HANDOUT`)."""
+    return f"{job.clinic}/{job.topic}/{job.level}/{job.language}/{job.edition}"
+
+
 def _handout_url(job: Job, what: str = "") -> str:
-    base = f"/handout/{job.clinic}/{job.topic}/{job.level}/{job.language}/{job.edition}"
-    return base + (f"/{what}" if what else ".pdf")
+    return f"/handout/{_ids(job)}" + (f"/{what}" if what else ".pdf")
 
 
 def _preview_url(job: Job) -> str:
-    return f"/preview/{job.clinic}/{job.topic}/{job.level}/{job.language}/{job.edition}"
+    return f"/preview/{_ids(job)}"
 
 
 def _download_name(job: Job, personal: bool = False) -> str:

@@ -215,6 +215,9 @@ class _Worker:
     deadline: float = 0.0
 
 
+_UNSET = object()
+
+
 class _Lazy:
     """Tasks taken one at a time from an iterable: the next one is made (its HTML rendered) only when
     asked whether there is one, which the pool does while the workers are busy."""
@@ -234,9 +237,6 @@ class _Lazy:
         task, self._next = self._next, _UNSET
         assert isinstance(task, Task)
         return task
-
-
-_UNSET = object()
 
 
 @contextlib.contextmanager
@@ -306,9 +306,8 @@ class Pool:
     def _start(self) -> _Worker:
         if self._zygote is None:
             self._control, child = self._context.Pipe()
-            others = [self._control, *(worker.connection for worker in self._workers)]
-            self._zygote = self._context.Process(
-                target=_zygote_main, args=(child, self.settings, others), daemon=True, name="handouts-zygote"
+            self._zygote = self._context.Process(  # started before any worker: it inherits no worker's pipe
+                target=_zygote_main, args=(child, self.settings, [self._control]), daemon=True, name="handouts-zygote"
             )
             with _may_start_children():
                 self._zygote.start()
@@ -358,13 +357,16 @@ class Pool:
     @property
     def busy(self) -> bool:
         """Some worker is rendering."""
-        return any(worker.task for worker in self._workers)
+        return bool(self._busy())
+
+    def _busy(self) -> list[_Worker]:
+        return [worker for worker in self._workers if worker.task]
 
     def step(self, pending: _Lazy | deque[Task], also: Sequence[int] = ()) -> list[Outcome]:
         """Hand out tasks from ``pending``, wait until one finishes or overruns (or a file descriptor
         of ``also`` is ready), and return what came back; the workers go on meanwhile."""
         self._hand_out(pending)
-        busy = [worker for worker in self._workers if worker.task]
+        busy = self._busy()
         ready = wait([worker.connection for worker in busy] + list(also), timeout=self._wait_time(busy))
         finished = [self._collect(w) for w in busy if w.connection in ready]
         finished += [self._expire(w) for w in busy if w.task and self.timeout and time.monotonic() > w.deadline]
@@ -374,7 +376,7 @@ class Pool:
     def _hand_out(self, pending: _Lazy | deque[Task]) -> None:
         """Give tasks to idle workers, never more than ``jobs`` at once; a worker handed its last
         task is replaced at once, so its successor is ready when it finishes."""
-        while sum(1 for worker in self._workers if worker.task) < self.jobs and pending:
+        while len(self._busy()) < self.jobs and pending:
             idle = [worker for worker in self._workers if not worker.task and not worker.retiring]
             worker = idle[0] if idle else self._start()
             worker.task = pending.popleft()

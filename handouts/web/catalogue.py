@@ -142,21 +142,16 @@ class Catalogue:
     def find(self, wanted: Wanted) -> list[Found]:
         """Topics whose title, synonyms or id hold every word of the query (best matches first)."""
         words = _folded(wanted.query).split()
+        levels = [level for level in self.project.levels if not wanted.level or level == wanted.level]
+        by_topic: dict[str, list[Job]] = {}
+        for level in levels:  # the project's order of levels
+            for topic_id in sorted(self.plan.topics):
+                job = self.jobs.get((wanted.clinic, topic_id, level, wanted.language, wanted.edition))
+                if job is not None:
+                    by_topic.setdefault(topic_id, []).append(job)
         found = []
-        for topic_id in sorted(self.plan.topics):
-            jobs = tuple(
-                job
-                for job in self.plan.jobs
-                if job.topic == topic_id
-                and job.clinic == wanted.clinic
-                and job.language == wanted.language
-                and job.edition == wanted.edition
-                and (not wanted.level or job.level == wanted.level)
-            )
-            if not jobs:
-                continue
-            order = list(self.project.levels)
-            jobs = tuple(sorted(jobs, key=lambda job: order.index(job.level)))
+        for topic_id, listed in sorted(by_topic.items()):
+            jobs = tuple(listed)
             topic = self.plan.topic(jobs[0])
             source = self.plan.topics[topic_id]
             title = topic.titles.get(jobs[0].level) or next(iter(topic.titles.values()))

@@ -282,6 +282,34 @@ def test_search_finds_by_synonym_and_says_when_nothing_matches(driver, site):
     assert driver.find_element("css selector", ".count").text.startswith("0 topics")
 
 
+def test_keyboard_alone_reaches_every_action_and_targets_are_large(driver, site):
+    """docs/serve.md: the skip link is the first stop, Tab reaches the actions, controls are 44 px high."""
+    from selenium.webdriver.common.keys import Keys
+
+    driver.get(site.url("/?clinic=riverside-spine&language=en"))
+    body = driver.find_element("css selector", "body")
+    body.send_keys(Keys.TAB)
+    first = driver.switch_to.active_element
+    assert first.text == "Skip to main content"
+    first.send_keys(Keys.ENTER)
+    wait(driver, lambda d: d.current_url.endswith("#main"), "the skip link did not move to the main content")
+    reached = []
+    for _ in range(60):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        reached.append(driver.switch_to.active_element.text.split("\n")[0].strip())
+        if reached[-1].startswith("Open PDF"):
+            break
+    assert reached[-1].startswith("Open PDF") and "Show handouts" in reached, reached
+    for action in ("Print", "Download", "Personalise", "Preview"):  # then each action of that handout, in order
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        assert driver.switch_to.active_element.text.startswith(action)
+    heights = driver.execute_script(
+        "return [...document.querySelectorAll('.button, button, input:not([type=checkbox]):not([type=hidden]),"
+        " select')].map(e => [e.textContent.trim() || e.id, e.getBoundingClientRect().height]);"
+    )
+    assert heights and all(height >= 44 for _, height in heights), [h for h in heights if h[1] < 44]
+
+
 def test_open_pdf_link_gives_a_pdf(driver, site):
     driver.get(site.url("/"))
     first = link(driver, "Open PDF")

@@ -320,6 +320,38 @@ def test_preview_shows_a_broken_yaml_file_instead_of_crashing(client: TestClient
     assert client.get("/").status_code == 422  # the find page says what is wrong, too
 
 
+def test_saving_any_kind_of_project_file_is_a_change(project_dir: Path) -> None:
+    """docs/serve.md: a topic, a translation, a clinic folder, a template or handouts.yaml."""
+    import asyncio
+
+    from handouts.web.watch import Changes, watch, watched
+
+    saved = [
+        "content/endplate-sclerosis.yaml",
+        "content/translations/es/endplate-sclerosis.po",
+        "templates/clinics/riverside-spine/clinic.yaml",
+        "templates/handout.css",
+        "handouts.yaml",
+    ]
+
+    async def save_each() -> list[int]:
+        changes, stop = Changes(), asyncio.Event()
+        paths = watched(project_dir, project_dir / "content", project_dir / "templates")
+        watcher = asyncio.create_task(watch(paths, changes, stop))
+        await asyncio.sleep(1.0)  # the watcher is up
+        seen = []
+        for name in saved:
+            before = changes.generation
+            with (project_dir / name).open("a", encoding="utf-8") as file:
+                file.write("\n")
+            seen.append(await changes.next_change(before, timeout=10) - before)
+        stop.set()
+        await asyncio.wait_for(watcher, 10)
+        return seen
+
+    assert all(bumps >= 1 for bumps in asyncio.run(save_each()))  # each save seen (an editor may write twice)
+
+
 # ---------------------------------------------------------------- the real server
 
 
